@@ -1,0 +1,251 @@
+"""``gallery-kit``: generate, list, show, delete, sync, models and serve from a shell.
+
+Exit status: 0 success, 2 invalid input (nothing was sent), 1 a service failed. Errors go to
+stderr as one readable line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from gallery_kit.errors import GalleryError
+from gallery_kit.gallery import Gallery
+from gallery_kit.models import MODELS, GenerationRequest
+from gallery_kit.records import ImageRecord
+from gallery_kit.settings import load_settings
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code is 2 as well
+        self.exit(2, f"gallery-kit: {message} (see --help)\n")
+
+
+def record_json(gallery: Gallery, record: ImageRecord, **extra: Any) -> dict[str, Any]:
+    """The ``--json`` shape of one image."""
+    out: dict[str, Any] = {
+        "id": record.id,
+        "prompt": record.prompt,
+        "negative_prompt": record.negative_prompt,
+        "style": record.style,
+        "seed": record.seed,
+        "width": record.width,
+        "height": record.height,
+        "quality": record.quality,
+        "cfg_scale": record.cfg_scale,
+        "model_id": record.model_id,
+        "created_at": record.created_at,
+        "content_type": record.content_type,
+        "byte_size": record.byte_size,
+        "uri": gallery.uri(record),
+        "thumbnail_uri": gallery.thumbnail_uri(record),
+        "status": "pending" if gallery.is_pending(record.id) else "stored",
+        "source": record.source,
+        "parent_id": record.parent_id,
+        "operation": record.operation,
+    }
+    out.update(extra)
+    return out
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _human(gallery: Gallery, record: ImageRecord) -> str:
+    status = " (waiting to upload)" if gallery.is_pending(record.id) else ""
+    prompt = record.prompt if len(record.prompt) <= 60 else record.prompt[:57] + "..."
+    return (
+        f"{record.id}  {record.created_at}  {record.width}x{record.height}  seed={record.seed}  "
+        f"{record.model_id}{status}  {prompt}"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gallery-kit", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = sub.add_parser("generate", help="make images from a prompt and store them")
+    gen.add_argument("prompt")
+    gen.add_argument("--negative-prompt")
+    gen.add_argument("--style")
+    gen.add_argument("--width", type=int, default=1024)
+    gen.add_argument("--height", type=int, default=1024)
+    gen.add_argument("--quality", default="standard")
+    gen.add_argument("--count", type=int, default=1)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--cfg-scale", type=float)
+    gen.add_argument("--model", help="model id (default: BEDROCK_MODEL_ID)")
+    gen.add_argument("--json", action="store_true", help="one JSON object per image per line")
+
+    sub.add_parser("models", help="the supported models").add_argument("--json", action="store_true")
+
+    lst = sub.add_parser("list", help="images, newest first")
+    lst.add_argument("--limit", type=int, default=24)
+    lst.add_argument("--cursor")
+    lst.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", help="one image's record")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+
+    delete = sub.add_parser("delete", help="delete an image (original, thumbnail, metadata)")
+    delete.add_argument("id")
+
+    sync = sub.add_parser("sync", help="upload images waiting locally; adopt foreign images")
+    sync.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve", help="serve the dashboard with Voilà")
+    serve.add_argument("--port", type=int, default=8866)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--no-browser", action="store_true", help="(always on; kept for habit)")
+    return parser
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    for spec in MODELS.values():
+        price = spec.price_per_image(1024, 1024)
+        row = {
+            "model_id": spec.model_id,
+            "name": spec.name,
+            "family": spec.family,
+            "region": spec.default_region,
+            "status": spec.status,
+            "end_of_life": spec.end_of_life.isoformat() if spec.end_of_life else None,
+            "price_per_image_usd": price,
+            "max_prompt": spec.max_prompt,
+            "max_count": spec.max_count,
+            "seed_max": spec.seed_max,
+            "styles": list(spec.styles),
+            "qualities": list(spec.qualities),
+            "cfg_range": list(spec.cfg_range) if spec.cfg_range else None,
+            "notes": spec.notes,
+        }
+        if args.json:
+            _print_json(row)
+        else:
+            cost = f"${price:.3f}/image" if price is not None else "-"
+            print(f"{spec.model_id:36} {spec.default_region:10} {spec.status:12} {cost:14} "
+                  f"{spec.name}. {spec.notes}")
+    return 0
+
+
+def _cmd_generate(gallery: Gallery, args: argparse.Namespace) -> int:
+    request = GenerationRequest(
+        prompt=args.prompt,
+        negative_prompt=args.negative_prompt,
+        style=args.style,
+        width=args.width,
+        height=args.height,
+        quality=args.quality,
+        count=args.count,
+        seed=args.seed,
+        cfg_scale=args.cfg_scale,
+        model_id=args.model or gallery.default_model_id,
+    )
+    result = gallery.generate(request)
+    for warning in result.warnings:
+        print(f"gallery-kit: warning: {warning}", file=sys.stderr)
+    for record in result.records:
+        if args.json:
+            _print_json(record_json(gallery, record))
+        else:
+            print(f"{_human(gallery, record)}\n  {gallery.uri(record)}")
+    return 0
+
+
+def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 1000:
+        print("gallery-kit: --limit must be 1-1000", file=sys.stderr)
+        return 2
+    if args.cursor is None:
+        gallery.adopt_foreign()
+        records = gallery.pending()
+    else:
+        records = []
+    page = gallery.page(cursor=args.cursor, limit=args.limit)
+    records += page.records
+    for problem in page.problems:
+        print(f"gallery-kit: warning: {problem}", file=sys.stderr)
+    for record in records:
+        print(json.dumps(record_json(gallery, record), ensure_ascii=False) if args.json
+              else _human(gallery, record))
+    if page.next_cursor:
+        print(f"gallery-kit: more: --cursor {page.next_cursor}", file=sys.stderr)
+    return 0
+
+
+def _cmd_show(gallery: Gallery, args: argparse.Namespace) -> int:
+    record = gallery.get(args.id)
+    if args.json:
+        _print_json(record_json(gallery, record))
+    else:
+        for key, value in record_json(gallery, record).items():
+            if value is not None:
+                print(f"{key:15} {value}")
+    return 0
+
+
+def _cmd_sync(gallery: Gallery, args: argparse.Namespace) -> int:
+    report = gallery.sync_outbox()
+    adopted = gallery.adopt_foreign()
+    summary = {
+        "uploaded": report.uploaded,
+        "waiting": [i for i, _ in report.failed],
+        "adopted": adopted.adopted,
+        "skipped": adopted.skipped,
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"uploaded {len(report.uploaded)}, still waiting {len(report.failed)}, "
+              f"adopted {len(adopted.adopted)}, skipped {len(adopted.skipped)}")
+    for image_id, reason in report.failed:
+        print(f"gallery-kit: {image_id} still waiting: {reason}", file=sys.stderr)
+    for reason in adopted.skipped:
+        print(f"gallery-kit: skipped: {reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="gallery-kit: %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "models":
+            return _cmd_models(args)
+        settings = load_settings()
+        if args.command == "serve":
+            from gallery_kit.serve import serve
+
+            return serve(settings, host=args.host, port=args.port)
+        gallery = Gallery.from_settings(settings)
+        handler = {
+            "generate": _cmd_generate,
+            "list": _cmd_list,
+            "show": _cmd_show,
+            "delete": _cmd_delete,
+            "sync": _cmd_sync,
+        }[args.command]
+        return handler(gallery, args)
+    except GalleryError as exc:
+        print(f"gallery-kit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gallery-kit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _cmd_delete(gallery: Gallery, args: argparse.Namespace) -> int:
+    gallery.delete(args.id)
+    print(f"deleted {args.id}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

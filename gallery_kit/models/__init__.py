@@ -1,0 +1,142 @@
+"""The model registry: which models gallery_kit knows, and the adapter for each family."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gallery_kit.errors import ConfigError
+from gallery_kit.models.base import (
+    DEFAULT_MODEL_ID,
+    RECOMMENDED_MODEL_ID,
+    RECOMMENDED_REGION,
+    Adapter,
+    GenerationRequest,
+    ModelImage,
+    ModelOutput,
+    ModelSpec,
+    validate,
+)
+from gallery_kit.models.nova_canvas import STYLES as NOVA_STYLES
+from gallery_kit.models.nova_canvas import NovaCanvasAdapter
+from gallery_kit.models.stability import SEED_MAX as STABILITY_SEED_MAX
+from gallery_kit.models.stability import StabilityAdapter
+
+__all__ = [
+    "DEFAULT_MODEL_ID",
+    "MODELS",
+    "RECOMMENDED_MODEL_ID",
+    "RECOMMENDED_REGION",
+    "Adapter",
+    "GenerationRequest",
+    "ModelImage",
+    "ModelOutput",
+    "ModelSpec",
+    "adapter_for",
+    "get_model",
+    "validate",
+]
+
+_NOVA_PRICES = (
+    (1024 * 1024, {"standard": 0.04, "premium": 0.06}),
+    (2048 * 2048, {"standard": 0.06, "premium": 0.08}),
+)
+
+_STABILITY = {
+    "family": "stability",
+    "default_region": "us-west-2",
+    "max_prompt": 10_000,
+    "max_count": 5,  # one image per call; we make up to five calls at once
+    "seed_max": STABILITY_SEED_MAX,
+    "random_seed_max": STABILITY_SEED_MAX,
+    "cfg_range": None,
+    "cfg_default": None,
+    "qualities": ("standard",),
+    "side_multiple": 1,
+    "max_pixels": None,
+}
+
+MODELS: dict[str, ModelSpec] = {
+    spec.model_id: spec
+    for spec in (
+        ModelSpec(
+            model_id="amazon.nova-canvas-v1:0",
+            name="Amazon Nova Canvas",
+            family="nova",
+            default_region="us-east-1",
+            status="legacy",
+            end_of_life=date(2026, 9, 30),
+            styles=NOVA_STYLES,
+            prices=_NOVA_PRICES,
+            notes="Legacy since 2026-03-30, end of life 2026-09-30 (AWS lifecycle table).",
+        ),
+        ModelSpec(
+            model_id="amazon.titan-image-generator-v2:0",
+            name="Amazon Titan Image Generator v2",
+            family="nova",
+            default_region="us-east-1",
+            status="end-of-life",
+            end_of_life=date(2026, 6, 30),
+            cfg_default=8.0,
+            prices=((1024 * 1024, {"standard": 0.008, "premium": 0.01}),),
+            notes="End of life 2026-06-30.",
+        ),
+        ModelSpec(
+            model_id="stability.stable-image-core-v1:1",
+            name="Stable Image Core",
+            prices=((2**31, {"standard": 0.04}),),
+            notes="Active; fast and inexpensive.",
+            **_STABILITY,  # type: ignore[arg-type]  # the dict's values match the fields
+        ),
+        ModelSpec(
+            model_id="stability.stable-image-ultra-v1:1",
+            name="Stable Image Ultra",
+            prices=((2**31, {"standard": 0.14}),),
+            notes="Active; highest quality.",
+            **_STABILITY,  # type: ignore[arg-type]  # the dict's values match the fields
+        ),
+        ModelSpec(
+            model_id="stability.sd3-5-large-v1:0",
+            name="Stable Diffusion 3.5 Large",
+            prices=((2**31, {"standard": 0.08}),),
+            notes="Active.",
+            **_STABILITY,  # type: ignore[arg-type]  # the dict's values match the fields
+        ),
+    )
+}
+
+#: The offline generator's card: Nova Canvas's limits, so offline validation matches AWS's.
+OFFLINE_MODEL = ModelSpec(
+    model_id="offline",
+    name="Offline placeholder generator",
+    family="offline",
+    default_region="",
+    styles=NOVA_STYLES,
+    notes="Deterministic placeholder images made on this machine; not AI output.",
+)
+
+_ADAPTERS: dict[str, Adapter] = {"nova": NovaCanvasAdapter(), "stability": StabilityAdapter()}
+
+# Cross-region inference profiles put a geography in front of the id ("us.stability....").
+_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
+
+
+def get_model(model_id: str) -> ModelSpec:
+    """The card for ``model_id`` (an inference-profile prefix is allowed)."""
+    model_id = model_id.strip()
+    spec = MODELS.get(model_id)
+    if spec is None:
+        for prefix in _PROFILE_PREFIXES:
+            if model_id.startswith(prefix) and model_id[len(prefix) :] in MODELS:
+                from dataclasses import replace
+
+                return replace(MODELS[model_id[len(prefix) :]], model_id=model_id)
+        raise ConfigError(
+            f"Unknown image model {model_id!r}; set BEDROCK_MODEL_ID (or --model) to one of: "
+            + ", ".join(MODELS)
+            + f" ({RECOMMENDED_MODEL_ID} is Active in {RECOMMENDED_REGION})."
+        )
+    return spec
+
+
+def adapter_for(spec: ModelSpec) -> Adapter:
+    return _ADAPTERS[spec.family]

@@ -1,0 +1,226 @@
+"""What every image-model adapter shares: the request, the model card, and the limits checks.
+
+All of it is pure: no boto3 here. An adapter turns a validated :class:`GenerationRequest` into one
+or more request bodies and a response body back into images.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Literal, Protocol
+
+from gallery_kit.errors import InvalidRequest
+
+Family = Literal["nova", "stability", "offline"]
+Status = Literal["active", "legacy", "end-of-life"]
+
+DEFAULT_MODEL_ID = "amazon.nova-canvas-v1:0"
+#: The model we point people to when theirs is gone: Active in Bedrock's lifecycle table.
+RECOMMENDED_MODEL_ID = "stability.stable-image-core-v1:1"
+RECOMMENDED_REGION = "us-west-2"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """The facts about one model that validation, pricing and the UI need."""
+
+    model_id: str
+    name: str
+    family: Family
+    default_region: str
+    status: Status = "active"
+    end_of_life: date | None = None
+    max_prompt: int = 1024
+    max_count: int = 5
+    seed_max: int = 2_147_483_646
+    #: Random seeds are drawn from 0..this. AWS's own Nova Canvas examples stay under
+    #: 858,993,459 although the request accepts more; we draw where both agree.
+    random_seed_max: int = 858_993_459
+    cfg_range: tuple[float, float] | None = (1.1, 10.0)
+    cfg_default: float | None = 6.5
+    styles: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ("standard", "premium")
+    side_range: tuple[int, int] = (320, 4096)
+    side_multiple: int = 16
+    max_pixels: int | None = 4_194_304
+    #: Dollars per image: ((max pixels, {quality: price}), ...) in ascending pixel order.
+    prices: tuple[tuple[int, dict[str, float]], ...] = ()
+    notes: str = ""
+
+    def price_per_image(self, width: int, height: int, quality: str = "standard") -> float | None:
+        for max_px, by_quality in self.prices:
+            if width * height <= max_px:
+                return by_quality.get(quality, by_quality.get("standard"))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    """One click of Generate: the prompt and every setting, before or after validation."""
+
+    prompt: str
+    negative_prompt: str | None = None
+    style: str | None = None
+    width: int = 1024
+    height: int = 1024
+    quality: str = "standard"
+    count: int = 1
+    seed: int | None = None
+    cfg_scale: float | None = None
+    model_id: str = DEFAULT_MODEL_ID
+
+    def with_(self, **changes: Any) -> GenerationRequest:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelImage:
+    """One image as the model returned it: the original bytes, never re-encoded."""
+
+    data: bytes
+    seed: int | None
+    index: int = 0
+
+
+@dataclass(slots=True)
+class ModelOutput:
+    """What one or more model calls delivered."""
+
+    images: list[ModelImage] = field(default_factory=list)
+    #: Human-readable notes, e.g. "2 of 3 images were blocked by the content filters".
+    warnings: list[str] = field(default_factory=list)
+
+
+class Adapter(Protocol):
+    """One request family (Nova Canvas + Titan, Stability, ...): pure body building and parsing."""
+
+    def bodies(self, spec: ModelSpec, request: GenerationRequest) -> list[dict[str, Any]]:
+        """The JSON bodies for one validated request (one per InvokeModel call)."""
+        ...
+
+    def parse(
+        self, spec: ModelSpec, request: GenerationRequest, body: dict[str, Any], response: Any
+    ) -> ModelOutput:
+        """Decode one response; raise ContentFiltered / ModelFailed when it holds no image."""
+        ...
+
+
+# --- validation -----------------------------------------------------------------------------
+
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def _check_text(label: str, flag: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InvalidRequest(
+            f"{label} is {len(text)} characters; {limit} is the limit for this model "
+            f"- shorten it ({flag})."
+        )
+    for pos, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS:
+            raise InvalidRequest(
+                f"{label} contains the control character U+{ord(ch):04X} at position {pos + 1}; "
+                f"remove it ({flag})."
+            )
+
+
+def validate(spec: ModelSpec, request: GenerationRequest) -> GenerationRequest:
+    """Check ``request`` against ``spec``'s documented limits; return it normalised.
+
+    Normalised means: prompts trimmed, a blank negative prompt dropped (AWS rejects an empty
+    ``negativeText``), the model's default cfg scale filled in. The seed stays as given; the
+    generator picks a random one when it is ``None`` and records it.
+    """
+    prompt = request.prompt.strip() if isinstance(request.prompt, str) else ""
+    if not prompt:
+        raise InvalidRequest("The prompt is empty; describe the image you want (PROMPT).")
+    _check_text("The prompt", "PROMPT", prompt, spec.max_prompt)
+
+    negative = (request.negative_prompt or "").strip() or None
+    if negative is not None:
+        _check_text("The negative prompt", "--negative-prompt", negative, spec.max_prompt)
+
+    style = request.style or None
+    if style is not None:
+        style = style.strip().upper().replace(" ", "_").replace("-", "_")
+        if not spec.styles:
+            raise InvalidRequest(f"{spec.name} has no styles; leave --style unset.")
+        if style not in spec.styles:
+            raise InvalidRequest(
+                f"Unknown style {request.style!r} for {spec.name}; use one of: "
+                + ", ".join(spec.styles)
+                + " (--style)."
+            )
+
+    width, height = request.width, request.height
+    low, high = spec.side_range
+    for name, side in (("width", width), ("height", height)):
+        if not isinstance(side, int) or isinstance(side, bool):
+            raise InvalidRequest(f"The {name} must be a whole number of pixels (--{name}).")
+        if not low <= side <= high:
+            raise InvalidRequest(
+                f"The {name} {side} is outside {low}-{high} pixels for {spec.name} (--{name})."
+            )
+        if spec.side_multiple > 1 and side % spec.side_multiple:
+            nearest = round(side / spec.side_multiple) * spec.side_multiple
+            raise InvalidRequest(
+                f"The {name} {side} is not divisible by {spec.side_multiple}; "
+                f"try {nearest} (--{name})."
+            )
+    if max(width, height) > 4 * min(width, height):
+        raise InvalidRequest(
+            f"The aspect ratio {width}x{height} is beyond 1:4 or 4:1; "
+            "bring width and height closer (--width/--height)."
+        )
+    if spec.max_pixels is not None and width * height > spec.max_pixels:
+        raise InvalidRequest(
+            f"{width}x{height} is {width * height:,} pixels, over {spec.name}'s cap of "
+            f"{spec.max_pixels:,} (e.g. 2048x2048); make the image smaller (--width/--height)."
+        )
+
+    quality = (request.quality or "standard").strip().lower()
+    if quality not in spec.qualities:
+        raise InvalidRequest(
+            f"Unknown quality {request.quality!r}; use one of: {', '.join(spec.qualities)} "
+            "(--quality)."
+        )
+
+    count = request.count
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= spec.max_count:
+        raise InvalidRequest(
+            f"The number of images {count} is outside 1-{spec.max_count} (--count)."
+        )
+
+    seed = request.seed
+    if seed is not None and (
+        not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= spec.seed_max
+    ):
+        raise InvalidRequest(
+            f"The seed {seed} is outside 0-{spec.seed_max:,} for {spec.name}; "
+            "pick one in range or leave it unset for a random seed (--seed)."
+        )
+
+    cfg = request.cfg_scale
+    if spec.cfg_range is None:
+        cfg = None
+    else:
+        if cfg is None:
+            cfg = spec.cfg_default
+        lo, hi = spec.cfg_range
+        if not isinstance(cfg, int | float) or isinstance(cfg, bool) or not lo <= cfg <= hi:
+            raise InvalidRequest(
+                f"The cfg scale {cfg} is outside {lo}-{hi} for {spec.name} (--cfg-scale)."
+            )
+        cfg = float(cfg)
+
+    return replace(
+        request,
+        prompt=prompt,
+        negative_prompt=negative,
+        style=style,
+        quality=quality,
+        cfg_scale=cfg,
+        model_id=spec.model_id,
+    )

@@ -1,0 +1,178 @@
+"""Image records: ids, the key layout, and the metadata JSON. Pure functions only.
+
+Layout under the gallery's prefix (``GALLERY_PREFIX``)::
+
+    gallery-kit/meta/<id>.json      the record below; written last, so its presence means "complete"
+    gallery-kit/images/<id>.<ext>   the model's original bytes, untouched
+    gallery-kit/thumbs/<id>.webp    ~256 px WebP
+
+An id is ``<13-digit inverted epoch ms>-<10 hex>``: S3 lists keys in ascending order, so the
+inverted timestamp puts the newest image first in the first ``ListObjectsV2`` page at any bucket
+size, and the random suffix keeps concurrent writers apart. Adopted (foreign) images get a
+suffix derived from their key, so two processes adopting the same object agree on its id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from gallery_kit.errors import InvalidImage
+
+ROOT = "gallery-kit/"
+META_DIR = ROOT + "meta/"
+IMAGES_DIR = ROOT + "images/"
+THUMBS_DIR = ROOT + "thumbs/"
+SCHEMA_VERSION = 1
+
+_MAX_MS = 9_999_999_999_999
+ID_RE = re.compile(r"^[0-9]{13}-[0-9a-f]{10}$")
+_EXT_BY_TYPE = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+
+
+def new_image_id(now: datetime | None = None, suffix: str | None = None) -> str:
+    """A fresh id whose sort order is newest first."""
+    now = now or datetime.now(UTC)
+    inverted = _MAX_MS - int(now.timestamp() * 1000)
+    return f"{inverted:013d}-{suffix or secrets.token_hex(5)}"
+
+
+def adopted_image_id(key: str, last_modified: datetime) -> str:
+    """The id of a foreign object: dated by its LastModified, suffixed by its key's hash."""
+    return new_image_id(last_modified, hashlib.sha256(key.encode()).hexdigest()[:10])
+
+
+def created_at_of(image_id: str) -> datetime:
+    return datetime.fromtimestamp((_MAX_MS - int(image_id[:13])) / 1000, UTC)
+
+
+def is_image_id(value: str) -> bool:
+    """True for a well-formed id; anything else never reaches a key or a path."""
+    return bool(ID_RE.match(value))
+
+
+def check_image_id(value: str) -> str:
+    from gallery_kit.errors import ImageNotFound
+
+    if not isinstance(value, str) or not is_image_id(value):
+        raise ImageNotFound(
+            f"{value!r} is not an image id (ids look like 8235781234567-1a2b3c4d5e); "
+            "see `gallery-kit list`."
+        )
+    return value
+
+
+def extension_for(content_type: str) -> str:
+    return _EXT_BY_TYPE.get(content_type, "bin")
+
+
+def meta_key(prefix: str, image_id: str) -> str:
+    return f"{prefix}{META_DIR}{image_id}.json"
+
+
+def original_key(prefix: str, image_id: str, content_type: str) -> str:
+    return f"{prefix}{IMAGES_DIR}{image_id}.{extension_for(content_type)}"
+
+
+def thumbnail_key(prefix: str, image_id: str) -> str:
+    return f"{prefix}{THUMBS_DIR}{image_id}.webp"
+
+
+def id_from_meta_key(prefix: str, key: str) -> str | None:
+    start = prefix + META_DIR
+    if not key.startswith(start) or not key.endswith(".json"):
+        return None
+    image_id = key[len(start) : -len(".json")]
+    return image_id if is_image_id(image_id) else None
+
+
+@dataclass(slots=True)
+class ImageRecord:
+    """Everything needed to show, find and reproduce one image."""
+
+    id: str
+    prompt: str
+    model_id: str
+    width: int
+    height: int
+    created_at: str
+    content_type: str
+    byte_size: int
+    original_key: str
+    thumbnail_key: str
+    negative_prompt: str | None = None
+    style: str | None = None
+    quality: str | None = None
+    cfg_scale: float | None = None
+    seed: int | None = None
+    #: Position in a multi-image request, and that request's size (to reproduce it).
+    batch_index: int = 0
+    batch_size: int = 1
+    #: "generated", or "adopted" for an image another tool put under the prefix.
+    source: str = "generated"
+    parent_id: str | None = None
+    operation: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def settings(self) -> dict[str, Any]:
+        """The generation settings, as the panel and ``GenerationRequest`` name them."""
+        return {
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "style": self.style,
+            "width": self.width,
+            "height": self.height,
+            "quality": self.quality or "standard",
+            "cfg_scale": self.cfg_scale,
+            "seed": self.seed,
+            "count": self.batch_size,
+            "model_id": self.model_id,
+        }
+
+
+_FIELDS = {f.name for f in fields(ImageRecord)}
+_REQUIRED = {
+    f.name
+    for f in fields(ImageRecord)
+    if f.default is MISSING and f.default_factory is MISSING
+}
+
+
+def record_to_json(record: ImageRecord) -> bytes:
+    # ensure_ascii=False keeps Korean and emoji readable in the object; UTF-8 on the wire.
+    return json.dumps(asdict(record), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def record_from_json(data: bytes, *, where: str) -> ImageRecord:
+    """Parse a metadata object; ``where`` (its key) goes into the error message."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidImage(
+            f"The metadata {where} is not valid JSON ({exc}); delete or fix that object."
+        ) from exc
+    if not isinstance(raw, dict):
+        raise InvalidImage(f"The metadata {where} is not a JSON object; delete or fix it.")
+    missing = sorted(_REQUIRED - raw.keys())
+    if missing:
+        raise InvalidImage(
+            f"The metadata {where} lacks {', '.join(missing)}; delete or fix that object."
+        )
+    known = {k: v for k, v in raw.items() if k in _FIELDS}
+    try:
+        record = ImageRecord(**known)
+    except TypeError as exc:  # pragma: no cover - guarded by the checks above
+        raise InvalidImage(f"The metadata {where} is malformed ({exc}).") from exc
+    if not is_image_id(record.id):
+        raise InvalidImage(f"The metadata {where} has a malformed id {record.id!r}.")
+    return record
+
+
+def now_iso(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")

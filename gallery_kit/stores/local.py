@@ -1,0 +1,145 @@
+"""A local folder with the S3 layout: the store of offline mode."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gallery_kit.errors import ImageNotFound, StorageError
+from gallery_kit.records import (
+    META_DIR,
+    ROOT,
+    ImageRecord,
+    check_image_id,
+    id_from_meta_key,
+    is_image_id,
+    meta_key,
+    record_from_json,
+    record_to_json,
+)
+from gallery_kit.stores._files import write_atomic
+from gallery_kit.stores.base import IMAGE_EXTENSIONS, ForeignObject, Page
+
+
+class LocalStore:
+    """Images under ``root`` (by default ``GALLERY_DATA_DIR/store``)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.location = str(self.root)
+        try:
+            (self.root / META_DIR).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot create the gallery folder {self.root} ({exc.strerror}); set "
+                "GALLERY_DATA_DIR to a writable folder."
+            ) from exc
+
+    # Keys come from metadata that other people can write: resolve and confine them.
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise StorageError(f"Refusing key {key!r}: it points outside {self.root}.")
+        return path
+
+    def _write(self, key: str, data: bytes) -> None:
+        try:
+            write_atomic(self._path(key), data)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot write {self._path(key)} ({exc.strerror}); check free space and "
+                "permissions of GALLERY_DATA_DIR."
+            ) from exc
+
+    def _read(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise ImageNotFound(f"{self._path(key)} is missing from the gallery.") from exc
+        except OSError as exc:
+            raise StorageError(f"Cannot read {self._path(key)} ({exc.strerror}).") from exc
+
+    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
+        self._write(record.original_key, original)
+        self._write(record.thumbnail_key, thumbnail)
+        self._write(meta_key("", record.id), record_to_json(record))
+
+    def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
+        self._write(record.thumbnail_key, thumbnail)
+        self._write(meta_key("", record.id), record_to_json(record))
+
+    def _ids(self) -> list[str]:
+        try:
+            names = os.listdir(self.root / META_DIR)
+        except FileNotFoundError:
+            return []
+        ids = (id_from_meta_key("", META_DIR + name) for name in names)
+        return sorted(i for i in ids if i)
+
+    def page(self, *, cursor: str | None = None, limit: int = 24) -> Page:
+        ids = self._ids()
+        if cursor is not None:
+            ids = [i for i in ids if i > cursor]
+        chosen, more = ids[:limit], len(ids) > limit
+        records: list[ImageRecord] = []
+        problems: list[str] = []
+        for image_id in chosen:
+            try:
+                records.append(self.get(image_id))
+            except (StorageError, ImageNotFound) as exc:
+                problems.append(str(exc))
+        return Page(records, chosen[-1] if more and chosen else None, problems)
+
+    def get(self, image_id: str) -> ImageRecord:
+        key = meta_key("", check_image_id(image_id))
+        try:
+            data = self._path(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise ImageNotFound(
+                f"No image {image_id} in {self.root}; see `gallery-kit list`."
+            ) from exc
+        return record_from_json(data, where=str(self._path(key)))
+
+    def exists(self, image_id: str) -> bool:
+        return is_image_id(image_id) and self._path(meta_key("", image_id)).exists()
+
+    def read_original(self, record: ImageRecord) -> bytes:
+        return self._read(record.original_key)
+
+    def read_thumbnail(self, record: ImageRecord) -> bytes:
+        return self._read(record.thumbnail_key)
+
+    def read_object(self, key: str) -> bytes:
+        return self._read(key)
+
+    def delete(self, image_id: str) -> None:
+        record = self.get(image_id)
+        self._path(meta_key("", image_id)).unlink(missing_ok=True)
+        for key in (record.original_key, record.thumbnail_key):
+            self._path(key).unlink(missing_ok=True)
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def url_for(self, key: str) -> str | None:
+        return None
+
+    def foreign_objects(self) -> list[ForeignObject]:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel = Path(dirpath).relative_to(self.root)
+            if rel == Path("."):
+                dirnames[:] = [d for d in dirnames if d + "/" != ROOT]
+            for name in filenames:
+                if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith("."):
+                    path = Path(dirpath) / name
+                    stat = path.stat()
+                    found.append(
+                        ForeignObject(
+                            path.relative_to(self.root).as_posix(),
+                            stat.st_size,
+                            datetime.fromtimestamp(stat.st_mtime, UTC),
+                        )
+                    )
+        return found

@@ -1,0 +1,290 @@
+"""The S3 store: one bucket, an optional prefix, the layout in :mod:`gallery_kit.records`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from gallery_kit.errors import GalleryError, ImageNotFound, ServiceUnreachable, StorageError
+from gallery_kit.records import (
+    META_DIR,
+    ROOT,
+    ImageRecord,
+    check_image_id,
+    id_from_meta_key,
+    is_image_id,
+    meta_key,
+    record_from_json,
+    record_to_json,
+)
+from gallery_kit.stores.base import IMAGE_EXTENSIONS, ForeignObject, Page
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+
+#: Presigned thumbnail/original URLs live this long; the grid refreshes them on each page.
+URL_EXPIRY_S = 900
+_CACHE_SIZE = 4096
+
+
+def s3_client(region: str | None) -> S3Client:
+    """An S3 client: SigV4 (presigned URLs need it), bounded retries, a pool for parallel GETs."""
+    import boto3
+
+    config = Config(
+        region_name=region,
+        signature_version="s3v4",
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"total_max_attempts": 3, "mode": "standard"},
+        max_pool_connections=32,
+    )
+    return boto3.client("s3", config=config)
+
+
+def map_s3_error(exc: Exception, bucket: str, key: str | None, action: str) -> GalleryError:
+    where = f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code == "NoSuchBucket":
+            return StorageError(
+                f"The bucket {bucket!r} does not exist: create it or fix S3_BUCKET_NAME."
+            )
+        if code in {"NoSuchKey", "404", "NotFound"}:
+            return ImageNotFound(f"{where} does not exist.")
+        if code in {"AccessDenied", "403", "AllAccessDisabled"}:
+            return StorageError(
+                f"Access denied to {action} {where}: allow s3:{action} on the bucket for "
+                "this identity (see the README's IAM policy)."
+            )
+        if code in {"PermanentRedirect", "AuthorizationHeaderMalformed", "301",
+                    "IllegalLocationConstraintException"} or status == 301:
+            region = error.get("Region") or error.get("BucketRegion") or exc.response.get(
+                "ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
+            fix = f"set S3_REGION={region}" if region else "set S3_REGION to the bucket's region"
+            return StorageError(f"The bucket {bucket!r} is in another region: {fix}.")
+        if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+                    "InvalidToken"}:
+            return ServiceUnreachable(
+                f"S3 did not accept the credentials ({code}); refresh them "
+                "(`aws sso login`, or check AWS_PROFILE)."
+            )
+        message = error.get("Message") or code
+        return StorageError(f"S3 {action} on {where} failed: {message}. Try again.")
+    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return ServiceUnreachable(
+            "No AWS credentials found: run `aws configure` or `aws sso login`, or set "
+            "AWS_PROFILE; or unset S3_BUCKET_NAME to work offline."
+        )
+    if isinstance(exc, BotoCoreError):
+        return StorageError(
+            f"Cannot reach S3 for {where} ({type(exc).__name__}); check the network, "
+            "S3_REGION and AWS_ENDPOINT_URL_S3."
+        )
+    return StorageError(f"S3 {action} on {where} failed: {exc}")
+
+
+class S3Store:
+    """Images in ``s3://bucket/prefix``. The client is shared across threads, as boto3 advises."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        client: S3Client | None = None,
+        region: str | None = None,
+        url_expiry_s: int = URL_EXPIRY_S,
+        max_workers: int = 16,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.region = region
+        self.location = f"s3://{bucket}/{prefix}"
+        self.url_expiry_s = url_expiry_s
+        self._client = client
+        self._client_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gk-s3")
+        # Metadata objects never change once written: cache them (bounded) by id.
+        self._records: OrderedDict[str, ImageRecord] = OrderedDict()
+        self._records_lock = threading.Lock()
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = s3_client(self.region)
+        return self._client
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+    def _check_key(self, key: str) -> str:
+        # Keys come from metadata other people can write: stay inside our prefix.
+        if not key.startswith(self.prefix) or ".." in key.split("/") or not key:
+            raise StorageError(f"Refusing key {key!r}: it is outside {self.location}.")
+        return key
+
+    def _put(self, key: str, data: bytes, content_type: str) -> None:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._check_key(key), Body=data, ContentType=content_type
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_s3_error(exc, self.bucket, key, "PutObject") from exc
+
+    def _get(self, key: str) -> bytes:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._check_key(key))
+            return response["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise map_s3_error(exc, self.bucket, key, "GetObject") from exc
+
+    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
+        # Original and thumbnail side by side; the metadata only once both are in.
+        futures = [
+            self._pool.submit(self._put, record.original_key, original, record.content_type),
+            self._pool.submit(self._put, record.thumbnail_key, thumbnail, "image/webp"),
+        ]
+        for future in futures:
+            future.result()
+        self._put_meta(record)
+
+    def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
+        self._put(record.thumbnail_key, thumbnail, "image/webp")
+        self._put_meta(record)
+
+    def _put_meta(self, record: ImageRecord) -> None:
+        self._put(meta_key(self.prefix, record.id), record_to_json(record), "application/json")
+        self._remember(record)
+
+    def _remember(self, record: ImageRecord) -> None:
+        with self._records_lock:
+            self._records[record.id] = record
+            self._records.move_to_end(record.id)
+            while len(self._records) > _CACHE_SIZE:
+                self._records.popitem(last=False)
+
+    def page(self, *, cursor: str | None = None, limit: int = 24) -> Page:
+        kwargs: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": self.prefix + META_DIR,
+            "MaxKeys": limit,
+        }
+        if cursor is not None:
+            kwargs["StartAfter"] = meta_key(self.prefix, check_image_id(cursor))
+        try:
+            response = self.client.list_objects_v2(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_s3_error(exc, self.bucket, self.prefix + META_DIR, "ListBucket") from exc
+        ids = [
+            i for i in (id_from_meta_key(self.prefix, o["Key"])
+                        for o in response.get("Contents", [])) if i
+        ]
+        results = list(self._pool.map(self._get_or_problem, ids))
+        records = [r for r in results if isinstance(r, ImageRecord)]
+        problems = [r for r in results if isinstance(r, str)]
+        more = bool(response.get("IsTruncated")) and bool(ids)
+        return Page(records, ids[-1] if more else None, problems)
+
+    def _get_or_problem(self, image_id: str) -> ImageRecord | str:
+        try:
+            return self.get(image_id)
+        except GalleryError as exc:
+            return str(exc)
+
+    def get(self, image_id: str) -> ImageRecord:
+        check_image_id(image_id)
+        with self._records_lock:
+            cached = self._records.get(image_id)
+        if cached is not None:
+            return cached
+        key = meta_key(self.prefix, image_id)
+        try:
+            data = self._get(key)
+        except ImageNotFound as exc:
+            raise ImageNotFound(
+                f"No image {image_id} in {self.location}; see `gallery-kit list`."
+            ) from exc
+        record = record_from_json(data, where=f"s3://{self.bucket}/{key}")
+        self._remember(record)
+        return record
+
+    def exists(self, image_id: str) -> bool:
+        if not is_image_id(image_id):
+            return False
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=meta_key(self.prefix, image_id))
+        except ClientError as exc:
+            mapped = map_s3_error(exc, self.bucket, meta_key(self.prefix, image_id), "GetObject")
+            if isinstance(mapped, ImageNotFound):
+                return False
+            raise mapped from exc
+        except BotoCoreError as exc:
+            raise map_s3_error(exc, self.bucket, None, "GetObject") from exc
+        return True
+
+    def read_original(self, record: ImageRecord) -> bytes:
+        return self._get(record.original_key)
+
+    def read_thumbnail(self, record: ImageRecord) -> bytes:
+        return self._get(record.thumbnail_key)
+
+    def read_object(self, key: str) -> bytes:
+        return self._get(key)
+
+    def delete(self, image_id: str) -> None:
+        record = self.get(image_id)
+        keys = [meta_key(self.prefix, image_id), record.original_key, record.thumbnail_key]
+        try:
+            # The metadata goes first: from then on the image is not listed.
+            for key in keys:
+                self.client.delete_object(Bucket=self.bucket, Key=self._check_key(key))
+        except (ClientError, BotoCoreError) as exc:
+            raise map_s3_error(exc, self.bucket, image_id, "DeleteObject") from exc
+        with self._records_lock:
+            self._records.pop(image_id, None)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def url_for(self, key: str) -> str | None:
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": self._check_key(key)},
+            ExpiresIn=self.url_expiry_s,
+        )
+
+    def foreign_objects(self) -> list[ForeignObject]:
+        """Walk the prefix folder by folder, skipping ours, so the cost follows foreign data."""
+        found: list[ForeignObject] = []
+        pending = [self.prefix]
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            while pending:
+                folder = pending.pop()
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=folder, Delimiter="/"):
+                    for common in page.get("CommonPrefixes", []):
+                        sub = common.get("Prefix", "")
+                        if sub != self.prefix + ROOT:
+                            pending.append(sub)
+                    for obj in page.get("Contents", []):
+                        key = obj["Key"]
+                        if key.lower().endswith(IMAGE_EXTENSIONS):
+                            found.append(ForeignObject(key, obj["Size"], obj["LastModified"]))
+        except (ClientError, BotoCoreError) as exc:
+            raise map_s3_error(exc, self.bucket, self.prefix, "ListBucket") from exc
+        return found
