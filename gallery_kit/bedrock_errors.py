@@ -67,7 +67,7 @@ def map_bedrock_error(exc: Exception, spec: ModelSpec, region: str) -> GalleryEr
                 )
             if "model identifier is invalid" in low:
                 return ModelUnavailable(
-                    f"{spec.model_id} is not offered in {region} (\"{msg}\"): set "
+                    f'{spec.model_id} is not offered in {region} ("{msg}"): set '
                     f"BEDROCK_REGION={spec.default_region}, or {switch_hint(spec)}."
                 )
             return GenerationError(
@@ -79,7 +79,7 @@ def map_bedrock_error(exc: Exception, spec: ModelSpec, region: str) -> GalleryEr
                     f"{name} needs an AWS Marketplace subscription: let this identity perform "
                     "aws-marketplace:Subscribe and aws-marketplace:ViewSubscriptions, request "
                     f"access under Bedrock → Model access in {region}, wait a few minutes, "
-                    "then retry."
+                    f"then retry; or {switch_hint(spec)}."
                 )
             if "legacy" in low:
                 return ModelUnavailable(
@@ -113,8 +113,13 @@ def map_bedrock_error(exc: Exception, spec: ModelSpec, region: str) -> GalleryEr
             return ModelFailed(f"{name} failed while generating ({msg}); try again.")
         if code in {"ServiceUnavailableException", "InternalServerException"}:
             return ModelFailed(f"Bedrock is unavailable right now ({code}); try again shortly.")
-        if code in {"UnrecognizedClientException", "InvalidSignatureException",
-                    "ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId"}:
+        if code in {
+            "UnrecognizedClientException",
+            "InvalidSignatureException",
+            "ExpiredTokenException",
+            "ExpiredToken",
+            "InvalidClientTokenId",
+        }:
             return ServiceUnreachable(
                 f"AWS did not accept the credentials ({code}); refresh them "
                 "(`aws sso login`, or check AWS_PROFILE) and retry."

@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--model", help="model id (default: BEDROCK_MODEL_ID)")
     gen.add_argument("--json", action="store_true", help="one JSON object per image per line")
 
-    sub.add_parser("models", help="the supported models").add_argument("--json", action="store_true")
+    sub.add_parser("models", help="the supported models").add_argument(
+        "--json", action="store_true"
+    )
 
     lst = sub.add_parser("list", help="images, newest first")
     lst.add_argument("--limit", type=int, default=24)
@@ -130,8 +132,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
             _print_json(row)
         else:
             cost = f"${price:.3f}/image" if price is not None else "-"
-            print(f"{spec.model_id:36} {spec.default_region:10} {spec.status:12} {cost:14} "
-                  f"{spec.name}. {spec.notes}")
+            print(
+                f"{spec.model_id:36} {spec.default_region:10} {spec.status:12} {cost:14} "
+                f"{spec.name}. {spec.notes}"
+            )
     return 0
 
 
@@ -173,8 +177,11 @@ def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
     for problem in page.problems:
         print(f"gallery-kit: warning: {problem}", file=sys.stderr)
     for record in records:
-        print(json.dumps(record_json(gallery, record), ensure_ascii=False) if args.json
-              else _human(gallery, record))
+        print(
+            json.dumps(record_json(gallery, record), ensure_ascii=False)
+            if args.json
+            else _human(gallery, record)
+        )
     if page.next_cursor:
         print(f"gallery-kit: more: --cursor {page.next_cursor}", file=sys.stderr)
     return 0
@@ -203,8 +210,10 @@ def _cmd_sync(gallery: Gallery, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(summary)
     else:
-        print(f"uploaded {len(report.uploaded)}, still waiting {len(report.failed)}, "
-              f"adopted {len(adopted.adopted)}, skipped {len(adopted.skipped)}")
+        print(
+            f"uploaded {len(report.uploaded)}, still waiting {len(report.failed)}, "
+            f"adopted {len(adopted.adopted)}, skipped {len(adopted.skipped)}"
+        )
     for image_id, reason in report.failed:
         print(f"gallery-kit: {image_id} still waiting: {reason}", file=sys.stderr)
     for reason in adopted.skipped:
@@ -214,8 +223,10 @@ def _cmd_sync(gallery: Gallery, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="gallery-kit: %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="gallery-kit: %(levelname)s %(name)s: %(message)s",
+    )
     try:
         if args.command == "models":
             return _cmd_models(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import logging
 import random
 import threading
@@ -115,15 +116,12 @@ class BedrockGenerator:
                     failures.append(exc)
                     continue
                 for image in part.images:
-                    image.index = index
-                    output.images.append(image)
+                    output.images.append(replace(image, index=index))
                 output.warnings.extend(part.warnings)
         if not output.images:
             raise failures[0]
         if failures:
-            output.warnings.append(
-                f"{len(failures)} of {len(bodies)} images failed: {failures[0]}"
-            )
+            output.warnings.append(f"{len(failures)} of {len(bodies)} images failed: {failures[0]}")
         return output
 
     def _call(self, spec: ModelSpec, body: dict[str, Any]) -> Any:
@@ -143,8 +141,13 @@ class BedrockGenerator:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in RETRYABLE_CODES and attempt < self.throttle_retries:
                     delay = self.backoff_s * (2**attempt) * random.uniform(0.8, 1.2)
-                    log.info("%s throttled (%s); retry %d in %.1fs", spec.model_id, code,
-                             attempt + 1, delay)
+                    log.info(
+                        "%s throttled (%s); retry %d in %.1fs",
+                        spec.model_id,
+                        code,
+                        attempt + 1,
+                        delay,
+                    )
                     self._sleep(delay)
                     attempt += 1
                     continue

@@ -37,8 +37,9 @@ def paint(prompt: str, seed: int, width: int, height: int) -> bytes:
     top, bottom, *shapes = _palette(rng, 6)
     # A vertical two-colour gradient, built small and scaled up: cheap at any size.
     mask = Image.linear_gradient("L").resize((width, height))
-    image = Image.composite(Image.new("RGB", (width, height), bottom),
-                            Image.new("RGB", (width, height), top), mask)
+    image = Image.composite(
+        Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), mask
+    )
     draw = ImageDraw.Draw(image)
     unit = min(width, height)
     for colour in shapes:
@@ -52,9 +53,7 @@ def paint(prompt: str, seed: int, width: int, height: int) -> bytes:
             elif kind < 0.8:
                 draw.rectangle(box, fill=colour)
             else:
-                draw.polygon(
-                    [(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=colour
-                )
+                draw.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=colour)
     # A band that says what this is, with the start of the prompt.
     band = max(24, unit // 14)
     draw.rectangle((0, height - band, width, height), fill=(20, 20, 20))
@@ -79,8 +78,11 @@ class OfflineGenerator:
             raise ValueError("invoke needs a request whose seed is chosen")
         return ModelOutput(
             images=[
-                ModelImage(paint(request.prompt, request.seed + i, request.width, request.height),
-                           request.seed + i, index=i)
+                ModelImage(
+                    paint(request.prompt, request.seed + i, request.width, request.height),
+                    request.seed + i,
+                    index=i,
+                )
                 for i in range(request.count)
             ]
         )

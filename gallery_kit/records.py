@@ -138,9 +138,7 @@ class ImageRecord:
 
 _FIELDS = {f.name for f in fields(ImageRecord)}
 _REQUIRED = {
-    f.name
-    for f in fields(ImageRecord)
-    if f.default is MISSING and f.default_factory is MISSING
+    f.name for f in fields(ImageRecord) if f.default is MISSING and f.default_factory is MISSING
 }
 
 

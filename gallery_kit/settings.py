@@ -19,8 +19,10 @@ ENV_FILE_VAR = "GALLERY_ENV_FILE"
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-(north|south|east|west|central|"
-                        r"northeast|northwest|southeast|southwest)-\d{1,2}$")
+_REGION_RE = re.compile(
+    r"^[a-z]{2}(-gov|-iso[a-z]*)?-(north|south|east|west|central|"
+    r"northeast|northwest|southeast|southwest)-\d{1,2}$"
+)
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
 GENERATORS = ("bedrock", "offline")
 
@@ -144,8 +146,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"S3_BUCKET_NAME={bucket!r} is not a valid bucket name: use 3-63 lowercase "
             "letters, digits, dots or hyphens, starting and ending with a letter or digit."
         )
-    s3_region = _region(env, "S3_REGION") or _region(env, "AWS_REGION") or _region(
-        env, "AWS_DEFAULT_REGION"
+    s3_region = (
+        _region(env, "S3_REGION")
+        or _region(env, "AWS_REGION")
+        or _region(env, "AWS_DEFAULT_REGION")
     )
     bedrock_region = _region(env, "BEDROCK_REGION")
     model_id = _get(env, "BEDROCK_MODEL_ID") or DEFAULT_MODEL_ID
@@ -155,8 +159,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(str(exc).replace(" (or --model)", "")) from exc
 
     prefix = _get(env, "GALLERY_PREFIX") or ""
-    if prefix and (not _PREFIX_RE.match(prefix) or ".." in prefix.split("/")
-                   or prefix.startswith("/")):
+    if prefix and (
+        not _PREFIX_RE.match(prefix) or ".." in prefix.split("/") or prefix.startswith("/")
+    ):
         raise ConfigError(
             f"GALLERY_PREFIX={prefix!r} has characters S3 keys should not; use letters, "
             "digits and - _ . / (e.g. team-a/)."

@@ -541,8 +541,8 @@ def _num(value: float) -> str:
 def _has_transparency(im: Image.Image) -> bool:
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         alpha = im.convert("RGBA").getchannel("A")
-        low, _high = alpha.getextrema()
-        return bool(low < 255)
+        extrema: Any = alpha.getextrema()
+        return bool(extrema[0] < 255)
     return False
 
 
@@ -583,10 +583,12 @@ _NOVA_TASK_PARAMS = {
 _HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
-def _check_nova(model_id: str, body: Any, c: _Checker) -> _Plan | None:
+def _check_nova(
+    model_id: str, body: Any, c: _Checker, nova_seed_max: int = NOVA_SEED_MAX
+) -> _Plan | None:
     titan = model_id == TITAN_V2
     text_max = TITAN_TEXT_MAX if titan else 1024
-    seed_max = TITAN_SEED_MAX if titan else NOVA_SEED_MAX
+    seed_max = TITAN_SEED_MAX if titan else nova_seed_max
     if not isinstance(body, dict):
         c.add("#", f"expected type: JSONObject, found: {_json_type(body)}")
         return None
@@ -604,7 +606,7 @@ def _check_nova(model_id: str, body: Any, c: _Checker) -> _Plan | None:
     params_key = _NOVA_TASK_PARAMS[task]
     top_optional = [] if task == "BACKGROUND_REMOVAL" else ["imageGenerationConfig"]
     c.obj(body, "#", required=["taskType", params_key], optional=top_optional)
-    p = body.get(params_key)
+    p: Any = body.get(params_key)
     pp = f"#/{params_key}"
     size: tuple[int, int] | None = None
     generates = task in ("TEXT_IMAGE", "COLOR_GUIDED_GENERATION", "IMAGE_VARIATION")
@@ -751,7 +753,7 @@ def _stability_seed(seed: int | None, salt: str) -> tuple[int, bool]:
 
 
 def _check_stability_t2i(model_id: str, body: Any, c: _Checker, small: bool) -> _Plan | None:
-    variant = STABILITY_T2I[model_id.removeprefix("us.")]
+    variant = STABILITY_T2I[_strip_profile(model_id)]
     fields = ["prompt", "negative_prompt", "aspect_ratio", "seed", "output_format"]
     if variant in ("sd35", "ultra"):
         fields += ["mode", "image", "strength"]
@@ -873,7 +875,7 @@ STABILITY_SERVICES: dict[str, _Service] = {
 
 
 def _check_stability_service(model_id: str, body: Any, c: _Checker, small: bool) -> _Plan | None:
-    spec = STABILITY_SERVICES[model_id.removeprefix("us.")]
+    spec = STABILITY_SERVICES[_strip_profile(model_id)]
     b = c.obj(body, "#", required=spec.required, optional=spec.optional)
     if b is None:
         return None
@@ -909,11 +911,23 @@ def _check_stability_service(model_id: str, body: Any, c: _Checker, small: bool)
     return _Plan("stability", 1, w, h, real_seed, fmt, spec.transparent, given, model_id + prompt)
 
 
+#: Inference-profile prefixes accepted in front of the Stability ids (US profiles are the only
+#: ones seen for these models).
+STABILITY_PROFILE_PREFIXES: tuple[str, ...] = ("us.",)
+
+
+def _strip_profile(model_id: str) -> str:
+    for prefix in STABILITY_PROFILE_PREFIXES:
+        if model_id.startswith(prefix):
+            return model_id[len(prefix) :]
+    return model_id
+
+
 def model_family(model_id: str) -> str | None:
     """'nova', 'stability' (text-to-image), 'stability-service', or None if unknown."""
     if model_id in (NOVA_CANVAS, TITAN_V2):
         return "nova"
-    bare = model_id.removeprefix("us.")
+    bare = _strip_profile(model_id)
     if bare in STABILITY_T2I:
         return "stability"
     if bare in STABILITY_SERVICES:
@@ -977,6 +991,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     timeout = 30  # idle keep-alive connections end on their own
+    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
+    wbufsize = -1  # buffered; _send flushes once per response
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
         return
@@ -1007,6 +1023,8 @@ class BedrockEndpoint:
     Set ``small_images = True`` to make Stability answers 1/8 of their real size.
     Set ``allow_bearer_token = True`` to also accept ``Authorization: Bearer ...`` (Bedrock API
     keys); by default only SigV4 is accepted.
+    ``nova_seed_max`` (default ``NOVA_SEED_MAX`` = 858,993,459) is the largest Nova Canvas seed
+    accepted; set it to 2_147_483_646 to follow the other reading of the docs.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -1016,6 +1034,7 @@ class BedrockEndpoint:
         self.sent_images: list[bytes] = []
         self.small_images = False
         self.allow_bearer_token = False
+        self.nova_seed_max = NOVA_SEED_MAX
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
         self._default = Reply.ok()
@@ -1033,7 +1052,7 @@ class BedrockEndpoint:
         server.endpoint = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.start()
         return self
@@ -1172,7 +1191,7 @@ class BedrockEndpoint:
             checker.add("#", "request body is not valid JSON" if raw else "request body is empty")
         elif not checker.errors:
             if family == "nova":
-                plan = _check_nova(model_id, body, checker)
+                plan = _check_nova(model_id, body, checker, self.nova_seed_max)
             elif family == "stability":
                 plan = _check_stability_t2i(model_id, body, checker, self.small_images)
             else:

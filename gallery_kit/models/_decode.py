@@ -29,7 +29,5 @@ def decode_images(model_name: str, images: Any) -> list[bytes]:
 
 def require_dict(model_name: str, response: Any) -> dict[str, Any]:
     if not isinstance(response, dict):
-        raise ModelFailed(
-            f"{model_name} returned a response that is not a JSON object; try again."
-        )
+        raise ModelFailed(f"{model_name} returned a response that is not a JSON object; try again.")
     return response

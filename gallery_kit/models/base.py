@@ -44,6 +44,7 @@ class ModelSpec:
     qualities: tuple[str, ...] = ("standard", "premium")
     side_range: tuple[int, int] = (320, 4096)
     side_multiple: int = 16
+    #: AWS: "The total pixel count must be less than 4,194,304" (so 2048x2048 is refused).
     max_pixels: int | None = 4_194_304
     #: Dollars per image: ((max pixels, {quality: price}), ...) in ascending pixel order.
     prices: tuple[tuple[int, dict[str, float]], ...] = ()
@@ -174,10 +175,10 @@ def validate(spec: ModelSpec, request: GenerationRequest) -> GenerationRequest:
             f"The aspect ratio {width}x{height} is beyond 1:4 or 4:1; "
             "bring width and height closer (--width/--height)."
         )
-    if spec.max_pixels is not None and width * height > spec.max_pixels:
+    if spec.max_pixels is not None and width * height >= spec.max_pixels:
         raise InvalidRequest(
-            f"{width}x{height} is {width * height:,} pixels, over {spec.name}'s cap of "
-            f"{spec.max_pixels:,} (e.g. 2048x2048); make the image smaller (--width/--height)."
+            f"{width}x{height} is {width * height:,} pixels; {spec.name} needs fewer than "
+            f"{spec.max_pixels:,} (e.g. 2048x2032); make the image smaller (--width/--height)."
         )
 
     quality = (request.quality or "standard").strip().lower()

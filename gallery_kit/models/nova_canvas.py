@@ -83,9 +83,7 @@ def parse_response(spec: ModelSpec, request: GenerationRequest, response: Any) -
         raise ContentFiltered(
             f"{spec.name} blocked every image: {reason} Rephrase the prompt and try again."
         )
-    output = ModelOutput(
-        images=[ModelImage(d, request.seed, index=i) for i, d in enumerate(data)]
-    )
+    output = ModelOutput(images=[ModelImage(d, request.seed, index=i) for i, d in enumerate(data)])
     if error or len(data) < request.count:
         blocked = max(request.count - len(data), 0)
         detail = f" ({error})" if error else ""

@@ -63,9 +63,7 @@ def parse_response(
     reasons = payload.get("finish_reasons")
     images = payload.get("images")
     if images is None and reasons is None:
-        raise ModelFailed(
-            f"{spec.name} answered without 'images'; nothing was stored. Try again."
-        )
+        raise ModelFailed(f"{spec.name} answered without 'images'; nothing was stored. Try again.")
     reason_list = reasons if isinstance(reasons, list) else []
     blocked = [r for r in reason_list if r]
     data = decode_images(spec.name, images or [])

@@ -67,14 +67,26 @@ def map_s3_error(exc: Exception, bucket: str, key: str | None, action: str) -> G
                 f"Access denied to {action} {where}: allow s3:{action} on the bucket for "
                 "this identity (see the README's IAM policy)."
             )
-        if code in {"PermanentRedirect", "AuthorizationHeaderMalformed", "301",
-                    "IllegalLocationConstraintException"} or status == 301:
-            region = error.get("Region") or error.get("BucketRegion") or exc.response.get(
-                "ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
+        if (
+            code
+            in {
+                "PermanentRedirect",
+                "AuthorizationHeaderMalformed",
+                "301",
+                "IllegalLocationConstraintException",
+            }
+            or status == 301
+        ):
+            region = (
+                error.get("Region")
+                or error.get("BucketRegion")
+                or exc.response.get("ResponseMetadata", {})
+                .get("HTTPHeaders", {})
+                .get("x-amz-bucket-region")
+            )
             fix = f"set S3_REGION={region}" if region else "set S3_REGION to the bucket's region"
             return StorageError(f"The bucket {bucket!r} is in another region: {fix}.")
-        if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-                    "InvalidToken"}:
+        if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}:
             return ServiceUnreachable(
                 f"S3 did not accept the credentials ({code}); refresh them "
                 "(`aws sso login`, or check AWS_PROFILE)."
@@ -191,8 +203,9 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             raise map_s3_error(exc, self.bucket, self.prefix + META_DIR, "ListBucket") from exc
         ids = [
-            i for i in (id_from_meta_key(self.prefix, o["Key"])
-                        for o in response.get("Contents", [])) if i
+            i
+            for i in (id_from_meta_key(self.prefix, o["Key"]) for o in response.get("Contents", []))
+            if i
         ]
         results = list(self._pool.map(self._get_or_problem, ids))
         records = [r for r in results if isinstance(r, ImageRecord)]

@@ -1,0 +1,102 @@
+"""``gallery-kit serve``: the dashboard notebook served by Voilà."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import json
+
+from gallery_kit.errors import ConfigError
+from gallery_kit.settings import Settings
+
+#: The repository's notebook (a source checkout); installed copies write their own.
+REPO_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "gallery.ipynb"
+
+NOTEBOOK_SOURCE = """\
+# The dashboard. All logic lives in gallery_kit; settings come from the environment or .env
+# (no S3_BUCKET_NAME: offline mode with placeholder images). Serve it: `uv run gallery-kit serve`.
+from gallery_kit.ui import GalleryApp
+
+GalleryApp.from_settings()"""
+
+
+def notebook_json() -> dict[str, object]:
+    """The dashboard notebook (nbformat 4): one cell that builds and shows the app."""
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "gallery-app",
+                "metadata": {},
+                "outputs": [],
+                "source": NOTEBOOK_SOURCE.splitlines(keepends=True),
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def notebook_path(settings: Settings) -> Path:
+    if REPO_NOTEBOOK.is_file():
+        return REPO_NOTEBOOK
+    # Installed from a wheel: write the same two cells into a folder that holds no images.
+    folder = settings.data_dir / "notebook"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "gallery.ipynb"
+    path.write_text(json.dumps(notebook_json(), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def voila_command(notebook: Path, *, host: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={host}",
+        "--Voila.port_retries=0",
+        "--show_tracebacks=False",
+        "--strip_sources=True",
+        # Each page view starts a kernel; free the ones nobody looks at any more.
+        "--MappingKernelManager.cull_idle_timeout=600",
+        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_connected=False",
+    ]
+
+
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8866) -> int:
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port {port} is not a TCP port; use 1-65535.")
+    notebook = notebook_path(settings)
+    mode = (
+        "offline (placeholders, local folder)"
+        if settings.offline
+        else (f"AWS: s3://{settings.bucket}/{settings.prefix} with {settings.model_id}")
+    )
+    print(f"gallery-kit: serving the dashboard at http://{host}:{port}/  [{mode}]", flush=True)
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        print(
+            "gallery-kit: warning: listening beyond this machine; every Generate is a paid "
+            "call - put a token or an authenticating proxy in front (see README).",
+            file=sys.stderr,
+            flush=True,
+        )
+    env = dict(os.environ)
+    # The kernel runs in notebooks/; keep the settings the server resolved (incl. .env).
+    env.setdefault("GALLERY_DATA_DIR", str(settings.data_dir))
+    try:
+        command = voila_command(notebook, host=host, port=port)
+        return subprocess.call(command, env=env)  # noqa: S603 - our own argv, no shell
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,543 @@
+"""GalleryApp: the dashboard. Thin: callbacks call the Gallery service and update widgets.
+
+Long work (the model call, page loads, uploads) runs on worker threads so the page stays live;
+widgets are updated from those threads (ipywidgets allows it; ``with output:`` is never used).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import ipywidgets as w
+
+from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest
+from gallery_kit.gallery import Gallery, GenerationResult
+from gallery_kit.models import MODELS
+from gallery_kit.records import ImageRecord, is_image_id
+from gallery_kit.ui.grid import GalleryGrid
+from gallery_kit.ui.panel import GenerationPanel
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 24
+#: Pages scanned at most per filter request, so a rare word cannot list a huge bucket at once.
+FILTER_SCAN_PAGES = 10
+#: Thumbnails kept in memory (bytes, offline mode): ~5-10 KB each.
+THUMB_CACHE = 600
+#: Presigned URLs are re-made after this long (they expire after 15 minutes).
+URL_MAX_AGE_S = 600
+OUTBOX_RETRY_S = 30
+
+OFFLINE_TEXT = (
+    "<b>Offline mode.</b> Images are placeholders drawn on this machine, not AI output, and are "
+    "stored in {where}. To use Amazon Bedrock and S3, set <code>S3_BUCKET_NAME</code> (and AWS "
+    "credentials) in <code>.env</code> and restart — see the README."
+)
+
+
+def _caption(prompt: str, limit: int = 60) -> str:
+    prompt = " ".join(prompt.split())
+    return prompt if len(prompt) <= limit else prompt[: limit - 1] + "…"
+
+
+def _data_url(data: bytes, content_type: str) -> str:
+    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _unexpected(exc: BaseException) -> str:
+    log.error("unexpected error in the dashboard", exc_info=exc)
+    return (
+        f"Something went wrong ({type(exc).__name__}: {exc}). The app keeps running; "
+        "the details are in the server log."
+    )
+
+
+class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
+    """The whole dashboard. ``GalleryApp.from_settings()`` in any notebook displays it."""
+
+    def __init__(
+        self,
+        gallery: Gallery,
+        *,
+        poll_ms: int = 5000,
+        rate_limit_per_minute: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.gallery = gallery
+        settings = gallery.settings
+        self.rate_limit = (
+            rate_limit_per_minute
+            if rate_limit_per_minute is not None
+            else settings.rate_limit_per_minute
+            if settings
+            else 10
+        )
+        self._clock = clock
+        self._gen_pool = ThreadPoolExecutor(1, thread_name_prefix="gk-generate")
+        self._io_pool = ThreadPoolExecutor(2, thread_name_prefix="gk-io")
+        self._lock = threading.RLock()
+        self._records: list[ImageRecord] = []
+        self._ids: set[str] = set()
+        self._cursor: str | None = None
+        self._exhausted = False
+        self._filter = ""
+        self._thumbs: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._recent: deque[float] = deque()
+        self._poll_busy = threading.Lock()
+        self._last_outbox_try = 0.0
+        self._filter_timer: threading.Timer | None = None
+        self._busy = False
+
+        model_id = gallery.default_model_id
+        self.panel = GenerationPanel(model_id=model_id, show_cost=not gallery.offline)
+        self.status = w.HTML()
+        self.status.add_class("gk-status")
+        self.error = w.HTML(layout=w.Layout(display="none"))
+        self.error.add_class("gk-error")
+        self.warning = w.HTML(layout=w.Layout(display="none"))
+        self.warning.add_class("gk-warning")
+        self.banner = w.HTML(layout=w.Layout(display="none"))
+        self.banner.add_class("gk-offline-banner")
+        if gallery.offline:
+            self.banner.value = OFFLINE_TEXT.format(
+                where=f"<code>{html.escape(gallery.store.location)}</code>"
+            )
+            self.banner.layout.display = "block"
+        self.filter = w.Text(
+            placeholder="Filter by prompt text…",
+            description="Filter",
+            continuous_update=True,
+            layout=w.Layout(width="100%"),
+        )
+        self.filter.add_class("gk-filter")
+        self.grid = GalleryGrid(poll_ms=poll_ms, empty_text="Loading…")
+        self.header = w.HTML(self._header_html())
+        self.header.add_class("gk-header")
+
+        right = w.VBox(
+            [self.filter, self.grid], layout=w.Layout(flex="1 1 420px", min_width="300px")
+        )
+        body = w.HBox(
+            [self.panel.box, right], layout=w.Layout(flex_flow="row wrap", align_items="flex-start")
+        )
+        super().__init__([self.header, self.banner, self.error, self.warning, self.status, body])
+        self.add_class("gk-app")
+
+        self.panel.generate.on_click(lambda _b: self.on_generate())
+        self.filter.observe(self._on_filter, "value")
+        self.grid.on_msg(self._on_grid_msg)
+        self._io_pool.submit(self._guard, self._start)
+
+    @classmethod
+    def from_settings(cls, **kwargs: Any) -> w.Widget:
+        """The app the environment / ``.env`` describe; a broken setting shows as a message."""
+        try:
+            gallery = Gallery.from_settings()
+        except GalleryError as exc:
+            return error_page(str(exc))
+        return cls(gallery, **kwargs)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _header_html(self) -> str:
+        g = self.gallery
+        if g.offline:
+            where = "offline placeholder generator"
+        else:
+            spec = self.panel.spec
+            region = getattr(g.generator, "region_for", lambda s: s.default_region)(spec)
+            where = f"Amazon Bedrock ({html.escape(region)})"
+        return (
+            '<div class="gk-title">Image gallery</div>'
+            f'<div class="gk-subtitle">Images by {where} · stored in '
+            f"<code>{html.escape(g.store.location)}</code></div>"
+        )
+
+    def show_error(self, message: str | None) -> None:
+        self.error.value = html.escape(message or "")
+        self.error.layout.display = "block" if message else "none"
+
+    def show_warning(self, messages: list[str]) -> None:
+        self.warning.value = "<br>".join(html.escape(m) for m in messages)
+        self.warning.layout.display = "block" if messages else "none"
+
+    def _guard(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn`` on a worker; every failure becomes a message in the page."""
+        try:
+            return fn(*args)
+        except GalleryError as exc:
+            self.show_error(str(exc))
+        except Exception as exc:
+            self.show_error(_unexpected(exc))
+        return None
+
+    # --- generation ---------------------------------------------------------------------
+
+    def on_generate(self) -> Future[Any] | None:
+        """The Generate button. Returns the worker's future (tests wait on it)."""
+        if self._busy:
+            return None
+        self.show_error(None)
+        self.show_warning([])
+        try:
+            _spec, request = self.gallery.prepare(self.panel.request())
+        except (InvalidRequest, ConfigError) as exc:
+            self.show_error(str(exc))
+            return None
+        now = self._clock()
+        while self._recent and now - self._recent[0] > 60:
+            self._recent.popleft()
+        if self.rate_limit and len(self._recent) >= self.rate_limit:
+            wait = 60 - (now - self._recent[0])
+            self.show_error(
+                f"This dashboard allows {self.rate_limit} generations per minute (each one is "
+                f"paid for); try again in {wait:.0f} s, or raise GALLERY_RATE_LIMIT."
+            )
+            return None
+        self._recent.append(now)
+        self._busy = True
+        self.panel.set_busy(True)
+        started = time.monotonic()
+        done = threading.Event()
+        n = request.count
+        label = f"Generating {n} image{'s' if n > 1 else ''} with {self.panel.spec.name}"
+        if self.gallery.offline:
+            label = f"Generating {n} placeholder{'s' if n > 1 else ''} (offline)"
+
+        def tick() -> None:
+            while not done.wait(0.5):
+                self._set_status(f"{label}… {time.monotonic() - started:.0f} s", spin=True)
+
+        self._set_status(f"{label}… 0 s", spin=True)
+        threading.Thread(target=tick, daemon=True, name="gk-ticker").start()
+
+        def work() -> GenerationResult | None:
+            try:
+                result = self.gallery.generate(request)
+            except GalleryError as exc:
+                self._set_status("Generation failed.")
+                self.show_error(str(exc))
+                return None
+            except Exception as exc:
+                self._set_status("Generation failed.")
+                self.show_error(_unexpected(exc))
+                return None
+            finally:
+                done.set()
+                self._busy = False
+                self.panel.set_busy(False)
+            took = time.monotonic() - started
+            count = len(result.records)
+            self._set_status(
+                f"Saved {count} image{'s' if count != 1 else ''} in {took:.1f} s "
+                f"(seed {result.records[0].seed})."
+                if count
+                else "No images."
+            )
+            self.show_warning(result.warnings)
+            self._add_new(result.records)
+            return result
+
+        return self._gen_pool.submit(work)
+
+    def _set_status(self, text: str, *, spin: bool = False) -> None:
+        spinner = '<span class="gk-spinner" role="progressbar"></span>' if spin else ""
+        self.status.value = f"{spinner}{html.escape(text)}"
+
+    # --- gallery state ------------------------------------------------------------------
+
+    def _start(self) -> None:
+        try:
+            self.gallery.sync_outbox()
+        except GalleryError as exc:
+            log.info("outbox not flushed at start: %s", exc)
+        self._reload()
+        try:
+            report = self.gallery.adopt_foreign()
+        except GalleryError as exc:
+            self.show_warning([f"Could not scan for other tools' images: {exc}"])
+            return
+        if report.skipped:
+            self.show_warning(
+                report.skipped[:3]
+                + (
+                    [f"… and {len(report.skipped) - 3} more skipped"]
+                    if len(report.skipped) > 3
+                    else []
+                )
+            )
+        if report.adopted:
+            self._poll()
+
+    def _reload(self) -> None:
+        with self._lock:
+            self._records, self._ids = [], set()
+            self._cursor, self._exhausted = None, False
+            for record in self.gallery.pending():
+                self._remember(record, at_end=True)
+        self._load_more()
+
+    def _remember(self, record: ImageRecord, *, at_end: bool) -> bool:
+        if record.id in self._ids:
+            return False
+        self._ids.add(record.id)
+        if at_end:
+            self._records.append(record)
+        else:
+            self._records.insert(0, record)
+        return True
+
+    def _matches(self, record: ImageRecord) -> bool:
+        return not self._filter or self._filter in record.prompt.casefold()
+
+    def _visible_count(self) -> int:
+        return sum(1 for r in self._records if self._matches(r))
+
+    def _load_more(self) -> None:
+        """Fetch pages until one more screenful matches the filter (bounded)."""
+        self.grid.loading = True
+        try:
+            with self._lock:
+                target = self._visible_count() + PAGE_SIZE
+            pages = 0
+            while not self._exhausted and pages < FILTER_SCAN_PAGES:
+                page = self.gallery.page(cursor=self._cursor, limit=PAGE_SIZE)
+                pages += 1
+                with self._lock:
+                    for record in page.records:
+                        self._remember(record, at_end=True)
+                    self._cursor = page.next_cursor
+                    self._exhausted = page.next_cursor is None
+                    if page.problems:
+                        self.show_warning(page.problems[:3])
+                    if self._visible_count() >= target or not self._filter:
+                        break
+        finally:
+            self.grid.loading = False
+            self._publish()
+
+    def _add_new(self, records: list[ImageRecord]) -> None:
+        with self._lock:
+            for record in reversed(records):  # records[0] ends up first
+                self._remember(record, at_end=False)
+        self._publish()
+
+    def _thumb_src(self, record: ImageRecord) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._thumbs.get(record.id)
+            if cached and (cached[0].startswith("data:") or now - cached[1] < URL_MAX_AGE_S):
+                self._thumbs.move_to_end(record.id)
+                return cached[0]
+        src: str | None = None
+        if not self.gallery.is_pending(record.id):
+            src = self.gallery.store.url_for(record.thumbnail_key)
+        if src is None:
+            try:
+                src = _data_url(self.gallery.read_thumbnail(record), "image/webp")
+            except GalleryError as exc:
+                log.info("no thumbnail for %s: %s", record.id, exc)
+                return None
+            except OSError:
+                return None
+        with self._lock:
+            self._thumbs[record.id] = (src, now)
+            while len(self._thumbs) > THUMB_CACHE:
+                self._thumbs.popitem(last=False)
+        return src
+
+    def _publish(self) -> None:
+        """Send the visible items to the browser."""
+        with self._lock:
+            visible = [r for r in self._records if self._matches(r)]
+            has_more = not self._exhausted
+        items = []
+        for record in visible:
+            items.append(
+                {
+                    "id": record.id,
+                    "prompt": record.prompt,
+                    "caption": _caption(record.prompt),
+                    "src": self._thumb_src(record),
+                    "pending": self.gallery.is_pending(record.id),
+                    "badge": "offline"
+                    if record.model_id == "offline"
+                    else ("imported" if record.source == "adopted" else None),
+                }
+            )
+        self.grid.items = items
+        self.grid.has_more = has_more
+        if not items:
+            self.grid.empty_text = (
+                f"No image matches “{self._filter}”."
+                if self._filter
+                else "No images yet: type a prompt and press Generate."
+            )
+
+    # --- filter -------------------------------------------------------------------------
+
+    def _on_filter(self, change: dict[str, Any]) -> None:
+        # Debounced: typing a word triggers one search, not one per key.
+        if self._filter_timer is not None:
+            self._filter_timer.cancel()
+        text = str(change["new"])
+        self._filter_timer = threading.Timer(
+            0.3, lambda: self._io_pool.submit(self._guard, self.apply_filter, text)
+        )
+        self._filter_timer.daemon = True
+        self._filter_timer.start()
+
+    def apply_filter(self, text: str) -> None:
+        with self._lock:
+            self._filter = text.strip().casefold()
+            short = self._visible_count() < PAGE_SIZE
+        if self._filter and short and not self._exhausted:
+            self._load_more()
+        else:
+            self._publish()
+
+    # --- messages from the grid ---------------------------------------------------------
+
+    def _on_grid_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        image_id = content.get("id")
+        if image_id is not None and not (isinstance(image_id, str) and is_image_id(image_id)):
+            return  # ids are validated before they reach a key or a path
+        if kind == "close":
+            self.grid.detail = {}
+        elif kind == "open" and image_id:
+            self._io_pool.submit(self._guard, self.open_image, image_id)
+        elif kind == "step" and image_id:
+            self._io_pool.submit(self._guard, self._step, image_id, int(content.get("by", 1)))
+        elif kind == "reuse" and image_id:
+            self._io_pool.submit(self._guard, self.reuse, image_id)
+        elif kind == "delete" and image_id:
+            self._io_pool.submit(self._guard, self.delete, image_id)
+        elif kind == "load_more":
+            self._io_pool.submit(self._guard, self._load_more)
+        elif kind == "poll":
+            self._io_pool.submit(self._guard, self._poll)
+        elif kind == "thumb_error" and image_id:
+            with self._lock:
+                self._thumbs.pop(image_id, None)
+
+    def open_image(self, image_id: str) -> None:
+        record = self.gallery.get(image_id)
+        pending = self.gallery.is_pending(image_id)
+        src = None if pending else self.gallery.store.url_for(record.original_key)
+        ext = record.original_key.rsplit(".", 1)[-1] if "." in record.original_key else "png"
+        filename = f"gallery-{record.id}.{ext}"
+        download = src
+        if src is None:
+            src = _data_url(self.gallery.read_original(record), record.content_type)
+            download = src
+        settings: list[tuple[str, object]] = [
+            ("Model", record.model_id),
+            ("Seed", record.seed),
+            ("Size", f"{record.width}×{record.height}"),
+            ("Style", record.style),
+            ("Quality", record.quality),
+            ("CFG scale", record.cfg_scale),
+            ("Images in request", record.batch_size if record.batch_size > 1 else None),
+            ("Created", record.created_at),
+            ("Id", record.id),
+            ("Source", "imported from the bucket" if record.source == "adopted" else None),
+        ]
+        self.grid.detail = {
+            "id": record.id,
+            "prompt": record.prompt,
+            "negative_prompt": record.negative_prompt,
+            "settings": [[k, v] for k, v in settings if v is not None and v != ""],
+            "seed": record.seed,
+            "src": src,
+            "download_url": download,
+            "filename": filename,
+            "pending": pending,
+            "transparent": record.content_type == "image/png"
+            and record.operation == "remove-background",
+            "lineage": [],
+            "operations": [],
+        }
+
+    def _step(self, image_id: str, by: int) -> None:
+        with self._lock:
+            visible = [r.id for r in self._records if self._matches(r)]
+        if image_id in visible:
+            index = visible.index(image_id) + by
+            if 0 <= index < len(visible):
+                self.open_image(visible[index])
+
+    def reuse(self, image_id: str) -> None:
+        record = self.gallery.get(image_id)
+        settings = record.settings()
+        if settings["model_id"] not in MODELS:
+            settings.pop("model_id")
+        self.panel.fill(settings)
+        self.grid.detail = {}
+        self._set_status(f"Settings of {record.id} loaded (seed {record.seed}).")
+
+    def delete(self, image_id: str) -> None:
+        self.gallery.delete(image_id)
+        with self._lock:
+            self._records = [r for r in self._records if r.id != image_id]
+            self._ids.discard(image_id)
+            self._thumbs.pop(image_id, None)
+        self.grid.detail = {}
+        self._publish()
+        self._set_status(f"Deleted {image_id}.")
+
+    def _poll(self) -> None:
+        """Show images other users stored since we last looked (and retry the outbox)."""
+        if not self._poll_busy.acquire(blocking=False):
+            return
+        try:
+            now = time.monotonic()
+            if self.gallery.outbox.ids() and now - self._last_outbox_try > OUTBOX_RETRY_S:
+                self._last_outbox_try = now
+                report = self.gallery.sync_outbox()
+                if report.uploaded:
+                    self._set_status(f"Uploaded {len(report.uploaded)} waiting image(s).")
+            fresh: list[ImageRecord] = []
+            cursor = None
+            for _ in range(5):  # a burst bigger than this shows after the next reload
+                page = self.gallery.page(cursor=cursor, limit=PAGE_SIZE)
+                new = [r for r in page.records if r.id not in self._ids]
+                fresh.extend(new)
+                if len(new) < len(page.records) or page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+            with self._lock:
+                for record in fresh:
+                    self._remember(record, at_end=False)
+                self._records.sort(key=lambda r: r.id)  # ids sort newest first
+            self._publish()
+        finally:
+            self._poll_busy.release()
+
+    def close(self) -> None:
+        self._gen_pool.shutdown(wait=False, cancel_futures=True)
+        self._io_pool.shutdown(wait=False, cancel_futures=True)
+        super().close()
+
+
+def error_page(message: str) -> w.Widget:
+    """What the dashboard shows when it cannot start (e.g. a broken setting)."""
+    error = w.HTML(html.escape(message))
+    error.add_class("gk-error")
+    title = w.HTML(
+        '<div class="gk-title">Image gallery</div>'
+        "<p>The gallery could not start. Fix the setting below and reload.</p>"
+    )
+    box = w.VBox([title, error])
+    box.add_class("gk-app")
+    return box

@@ -1,0 +1,39 @@
+"""The clickable thumbnail grid and lightbox: a small anywidget (ESM + traits, no build step)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+_HERE = Path(__file__).parent
+
+
+class GalleryGrid(anywidget.AnyWidget):
+    """Thumbnails newest first, "Load more", and a lightbox for the image ``detail`` names.
+
+    The browser sends ``{"type": ...}`` messages (open, close, load_more, reuse, delete, poll,
+    step, operation, thumb_error, ready); :class:`~gallery_kit.ui.app.GalleryApp` answers them.
+    """
+
+    _esm = _HERE / "grid.js"
+    _css = _HERE / "grid.css"
+
+    #: [{id, prompt, caption, src, pending, tw, th, badge}], newest first.
+    items = traitlets.List(traitlets.Dict()).tag(sync=True)
+    has_more = traitlets.Bool(False).tag(sync=True)
+    loading = traitlets.Bool(False).tag(sync=True)
+    empty_text = traitlets.Unicode("").tag(sync=True)
+    #: The open image: {id, prompt, negative_prompt, settings: [[label, value]], src,
+    #: download_url, filename, pending, lineage, operations, message}; {} when closed.
+    detail = traitlets.Dict().tag(sync=True)
+    #: How often the page asks for other users' new images (0 = never).
+    poll_ms = traitlets.Int(5000).tag(sync=True)
+
+    def __repr__(self) -> str:
+        return f"<GalleryGrid {len(self.items)} items>"
+
+    def _repr_keys(self) -> Any:  # keep thumbnails out of any repr
+        return iter(())
