@@ -36,6 +36,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import uuid
 from collections import deque
@@ -740,8 +741,10 @@ def _check_nova_size(w: int, h: int, path: str, titan: bool, c: _Checker) -> boo
             c.add(f"{path}/{key}", f"{value} is not a multiple of 16")
     if not (w * 4 >= h and h * 4 >= w):
         c.add(path, f"aspect ratio of {w}x{h} is outside 1:4 to 4:1")
-    if w * h >= 4_194_304:
-        c.add(path, f"total pixel count {w * h} must be less than 4194304")
+    # AWS prices Nova Canvas "up to 2048 x 2048", so the 4,194,304 cap is taken as inclusive
+    # here and in gallery_kit (AWS's MCP server code treats it as strict; unconfirmed in docs).
+    if w * h > 4_194_304:
+        c.add(path, f"total pixel count {w * h} must be at most 4194304")
     return len(c.errors) == before
 
 
@@ -985,6 +988,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     endpoint: BedrockEndpoint
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client dropping its keep-alive connection (timeouts, stop()) is normal here.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -77,6 +77,7 @@ MODELS: dict[str, ModelSpec] = {
             status="end-of-life",
             end_of_life=date(2026, 6, 30),
             cfg_default=8.0,
+            max_prompt=512,
             prices=((1024 * 1024, {"standard": 0.008, "premium": 0.01}),),
             notes="End of life 2026-06-30.",
         ),

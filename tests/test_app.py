@@ -1,0 +1,213 @@
+"""GalleryApp driven from Python: the widget logic without a browser (the browser tests drive
+the same app through Voilà)."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gallery_kit import Gallery, GenerationRequest, load_settings
+from gallery_kit.ui.app import GalleryApp, error_page
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def gallery() -> Gallery:
+    return Gallery.from_settings(load_settings())
+
+
+@pytest.fixture
+def app(gallery: Gallery) -> Iterator[GalleryApp]:
+    app = GalleryApp(gallery, poll_ms=0)
+    wait_for(lambda: not app.grid.loading and app.grid.empty_text != "Loading…")
+    yield app
+    app.close()
+
+
+def send(app: GalleryApp, **msg: object) -> None:
+    app._on_grid_msg(app.grid, msg, [])
+
+
+def generate(app: GalleryApp, prompt: str, **settings: object) -> None:
+    app.panel.prompt.value = prompt
+    for name, value in settings.items():
+        getattr(app.panel, name).value = value
+    future = app.on_generate()
+    assert future is not None, app.error.value
+    future.result(timeout=30)
+
+
+def test_offline_banner_and_empty_state(app: GalleryApp) -> None:
+    assert app.banner.layout.display == "block"
+    assert "placeholders" in app.banner.value
+    assert app.grid.items == []
+    assert "No images yet" in app.grid.empty_text
+
+
+def test_generate_puts_new_images_first_and_reenables_button(app: GalleryApp) -> None:
+    generate(app, "first picture")
+    generate(app, "second picture", count=2)
+    captions = [item["caption"] for item in app.grid.items]
+    assert captions == ["second picture", "second picture", "first picture"]
+    assert all(item["src"].startswith("data:image/webp;base64,") for item in app.grid.items)
+    assert not app.panel.generate.disabled
+    assert "Saved 2 images" in app.status.value
+    assert app.error.layout.display == "none"
+
+
+def test_invalid_prompt_shows_error_and_sends_nothing(app: GalleryApp, gallery: Gallery) -> None:
+    app.panel.prompt.value = "   "
+    assert app.on_generate() is None
+    assert app.error.layout.display == "block"
+    assert "prompt is empty" in app.error.value
+    assert gallery.page().records == []
+
+
+def test_error_text_is_escaped(app: GalleryApp) -> None:
+    app.panel.prompt.value = "x"
+    app.panel.size.value = "Custom…"
+    app.panel.width.value = 1000
+    assert app.on_generate() is None
+    assert "not divisible by 16" in app.error.value
+    app.show_error("<script>alert(1)</script>")
+    assert "<script>" not in app.error.value
+    assert "&lt;script&gt;" in app.error.value
+
+
+def test_lightbox_reuse_and_delete(app: GalleryApp, gallery: Gallery) -> None:
+    app.panel.negative.value = "blur"
+    generate(app, "a heron <b>bold</b>", random_seed=False, seed=1234)
+    image_id = app.grid.items[0]["id"]
+    send(app, type="open", id=image_id)
+    wait_for(lambda: app.grid.detail.get("id") == image_id)
+    detail = app.grid.detail
+    assert detail["prompt"] == "a heron <b>bold</b>"  # text; the browser sets textContent
+    assert detail["seed"] == 1234
+    assert ["Seed", 1234] in detail["settings"]
+    assert detail["src"].startswith("data:image/png;base64,")
+    assert detail["filename"] == f"gallery-{image_id}.png"
+
+    app.panel.prompt.value = "something else"
+    app.panel.random_seed.value = True
+    send(app, type="reuse", id=image_id)
+    wait_for(lambda: app.panel.prompt.value == "a heron <b>bold</b>")
+    assert app.panel.seed.value == 1234
+    assert app.panel.random_seed.value is False
+    assert app.panel.negative.value == "blur"
+    assert app.grid.detail == {}
+
+    send(app, type="delete", id=image_id)
+    wait_for(lambda: all(item["id"] != image_id for item in app.grid.items))
+    assert gallery.page().records == []
+
+
+def test_paging_filter_and_poll(gallery: Gallery) -> None:
+    for word in ("apple", "pear", "plum"):
+        for _ in range(4):
+            gallery.generate(
+                GenerationRequest(f"{word} still life", count=5, width=320, height=320)
+            )
+    app = GalleryApp(gallery, poll_ms=0)
+    try:
+        wait_for(lambda: len(app.grid.items) == 24)
+        assert app.grid.has_more
+        ids = [item["id"] for item in app.grid.items]
+        assert ids == sorted(ids)  # newest first
+        send(app, type="load_more")
+        wait_for(lambda: len(app.grid.items) == 48)
+        assert app.grid.has_more
+        send(app, type="load_more")
+        wait_for(lambda: len(app.grid.items) == 60)
+        assert not app.grid.has_more
+
+        app.apply_filter("PEAR")
+        assert {item["caption"] for item in app.grid.items} == {"pear still life"}
+        assert len(app.grid.items) == 20
+        app.apply_filter("no such fruit")
+        assert app.grid.items == []
+        assert "No image matches" in app.grid.empty_text
+        app.apply_filter("")
+        assert len(app.grid.items) == 60
+
+        # Another user of the same store adds an image: the next poll shows it first.
+        other = Gallery.from_settings(load_settings())
+        new = other.generate(
+            GenerationRequest("quince from a colleague", width=320, height=320)
+        ).records[0]
+        send(app, type="poll")
+        wait_for(lambda: app.grid.items[0]["id"] == new.id)
+        assert len(app.grid.items) == 61
+    finally:
+        app.close()
+
+
+def test_rate_limit_per_session(gallery: Gallery) -> None:
+    now = [1000.0]
+    app = GalleryApp(gallery, poll_ms=0, rate_limit_per_minute=2, clock=lambda: now[0])
+    try:
+        generate(app, "one")
+        generate(app, "two")
+        app.panel.prompt.value = "three"
+        assert app.on_generate() is None
+        assert "2 generations per minute" in app.error.value
+        now[0] += 61
+        generate(app, "three")
+        assert app.grid.items[0]["caption"] == "three"
+    finally:
+        app.close()
+
+
+def test_bad_ids_from_the_browser_are_ignored(app: GalleryApp) -> None:
+    send(app, type="open", id="../../etc/passwd")
+    send(app, type="delete", id="../x")
+    time.sleep(0.2)
+    assert app.grid.detail == {}
+    assert app.error.layout.display == "none"
+
+
+def test_broken_setting_shows_an_error_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GALLERY_GENERATOR", "dalle")
+    widget = GalleryApp.from_settings()
+    assert not isinstance(widget, GalleryApp)
+    text = html.unescape(widget.children[1].value)
+    assert "GALLERY_GENERATOR" in text
+    assert "'bedrock' or 'offline'" in text
+    assert error_page("<b>").children[1].value == "&lt;b&gt;"
+
+
+def test_pending_images_show_and_upload_later(tmp_path: Path, gallery: Gallery) -> None:
+    from gallery_kit.errors import StorageError
+
+    real_put = gallery.store.put
+    broken = {"on": True}
+
+    def flaky_put(*args: object, **kwargs: object) -> None:
+        if broken["on"]:
+            raise StorageError("S3 is down (test)")
+        real_put(*args, **kwargs)  # type: ignore[arg-type]
+
+    gallery.store.put = flaky_put  # type: ignore[method-assign]
+    app = GalleryApp(gallery, poll_ms=0)
+    try:
+        generate(app, "kept safe")
+        assert app.grid.items[0]["pending"] is True
+        assert "will upload when the store is back" in app.warning.value
+        broken["on"] = False
+        app._last_outbox_try = 0.0
+        send(app, type="poll")
+        wait_for(lambda: app.grid.items[0]["pending"] is False)
+        assert [r.prompt for r in gallery.page().records] == ["kept safe"]
+        assert gallery.outbox.ids() == []
+    finally:
+        app.close()
