@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -186,24 +185,24 @@ def test_broken_setting_shows_an_error_page(monkeypatch: pytest.MonkeyPatch) -> 
     assert error_page("<b>").children[1].value == "&lt;b&gt;"
 
 
-def test_pending_images_show_and_upload_later(tmp_path: Path, gallery: Gallery) -> None:
-    from gallery_kit.errors import StorageError
+def test_pending_images_show_and_upload_later(
+    bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 really fails (the bucket is gone), then comes back: the image waits, then uploads."""
+    import boto3
 
-    real_put = gallery.store.put
-    broken = {"on": True}
-
-    def flaky_put(*args: object, **kwargs: object) -> None:
-        if broken["on"]:
-            raise StorageError("S3 is down (test)")
-        real_put(*args, **kwargs)  # type: ignore[arg-type]
-
-    gallery.store.put = flaky_put  # type: ignore[method-assign]
+    monkeypatch.setenv("GALLERY_GENERATOR", "offline")
+    gallery = Gallery.from_settings(load_settings())
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.delete_bucket(Bucket=bucket)
     app = GalleryApp(gallery, poll_ms=0)
     try:
+        wait_for(lambda: not app.grid.loading)
         generate(app, "kept safe")
         assert app.grid.items[0]["pending"] is True
         assert "will upload when the store is back" in app.warning.value
-        broken["on"] = False
+        assert "does not exist" in app.warning.value
+        s3.create_bucket(Bucket=bucket)
         app._last_outbox_try = 0.0
         send(app, type="poll")
         wait_for(lambda: app.grid.items[0]["pending"] is False)
