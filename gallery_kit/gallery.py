@@ -6,6 +6,7 @@ CLI touches boto3.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -28,6 +29,7 @@ from gallery_kit.records import (
     thumbnail_key,
 )
 from gallery_kit.settings import Settings, load_settings
+from gallery_kit.stores._files import write_atomic
 from gallery_kit.stores.base import ImageStore, Page
 from gallery_kit.stores.outbox import Outbox, SyncReport
 
@@ -74,7 +76,10 @@ class Gallery:
         self._rng = rng or random.SystemRandom()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._adopt_lock = threading.Lock()
-        self._skipped_foreign: set[str] = set()
+        # Foreign objects that are not usable images, remembered across runs (per machine) so a
+        # broken 50 MB object is not downloaded again by every `gallery-kit list`.
+        self._skipped_path = outbox.root.parent / "foreign-skipped.json"
+        self._skipped_foreign: dict[str, int] = self._load_skipped()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Gallery:
@@ -175,7 +180,8 @@ class Gallery:
         try:
             self.store.put(record, original, thumb)
         except GalleryError as exc:
-            log.warning("upload of %s failed, kept in the outbox: %s", record.id, exc)
+            # Reported to the caller as a warning; the log line is for the server's operator.
+            log.info("upload of %s failed, kept in the outbox: %s", record.id, exc)
             return str(exc)
         self.outbox.remove(record.id)
         return None
@@ -236,13 +242,35 @@ class Gallery:
 
     # --- foreign images -----------------------------------------------------------------
 
+    def close(self) -> None:
+        """Stop the store's worker threads (S3); the gallery is not used afterwards."""
+        close = getattr(self.store, "close", None)
+        if callable(close):
+            close()
+
+    def _load_skipped(self) -> dict[str, int]:
+        try:
+            data = json.loads(self._skipped_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _remember_skipped(self, key: str, size: int) -> None:
+        self._skipped_foreign[f"{self.store.location}|{key}"] = size
+        try:
+            write_atomic(self._skipped_path, json.dumps(self._skipped_foreign).encode())
+        except OSError as exc:
+            log.info("cannot remember skipped objects in %s: %s", self._skipped_path, exc)
+
     def adopt_foreign(self) -> AdoptReport:
         """Give plain images under the prefix (other tools' uploads) a thumbnail and a record."""
         report = AdoptReport()
         with self._adopt_lock:
             for obj in self.store.foreign_objects():
                 image_id = adopted_image_id(obj.key, obj.last_modified)
-                if obj.key in self._skipped_foreign or self.store.exists(image_id):
+                # Skipped before with the same size: still broken, do not download it again.
+                skipped = self._skipped_foreign.get(f"{self.store.location}|{obj.key}")
+                if skipped == obj.size or self.store.exists(image_id):
                     continue
                 try:
                     if obj.size > MAX_SOURCE_BYTES:
@@ -256,7 +284,7 @@ class Gallery:
                     thumb = make_thumbnail(data, where=where)
                     width, height = image_size(data, where)
                 except GalleryError as exc:
-                    self._skipped_foreign.add(obj.key)
+                    self._remember_skipped(obj.key, obj.size)
                     report.skipped.append(str(exc))
                     continue
                 record = ImageRecord(

@@ -5,6 +5,7 @@ Layout under the gallery's prefix (``GALLERY_PREFIX``)::
     gallery-kit/meta/<id>.json      the record below; written last, so its presence means "complete"
     gallery-kit/images/<id>.<ext>   the model's original bytes, untouched
     gallery-kit/thumbs/<id>.webp    ~256 px WebP
+    gallery-kit/children/<parent id>/<child id>   empty marker: lineage found with one LIST
 
 An id is ``<13-digit inverted epoch ms>-<10 hex>``: S3 lists keys in ascending order, so the
 inverted timestamp puts the newest image first in the first ``ListObjectsV2`` page at any bucket
@@ -28,6 +29,7 @@ ROOT = "gallery-kit/"
 META_DIR = ROOT + "meta/"
 IMAGES_DIR = ROOT + "images/"
 THUMBS_DIR = ROOT + "thumbs/"
+CHILDREN_DIR = ROOT + "children/"
 SCHEMA_VERSION = 1
 
 _MAX_MS = 9_999_999_999_999
@@ -81,6 +83,21 @@ def original_key(prefix: str, image_id: str, content_type: str) -> str:
 
 def thumbnail_key(prefix: str, image_id: str) -> str:
     return f"{prefix}{THUMBS_DIR}{image_id}.webp"
+
+
+def children_prefix(prefix: str, parent_id: str) -> str:
+    """Where the markers of ``parent_id``'s children live (one LIST by this prefix)."""
+    return f"{prefix}{CHILDREN_DIR}{parent_id}/"
+
+
+def child_marker_key(prefix: str, parent_id: str, child_id: str) -> str:
+    return children_prefix(prefix, parent_id) + child_id
+
+
+def id_from_child_key(prefix: str, parent_id: str, key: str) -> str | None:
+    start = children_prefix(prefix, parent_id)
+    child_id = key[len(start) :] if key.startswith(start) else ""
+    return child_id if is_image_id(child_id) else None
 
 
 def id_from_meta_key(prefix: str, key: str) -> str | None:

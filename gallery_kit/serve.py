@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import json
 
 from gallery_kit.errors import ConfigError
 from gallery_kit.settings import Settings

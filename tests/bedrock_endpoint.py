@@ -741,10 +741,10 @@ def _check_nova_size(w: int, h: int, path: str, titan: bool, c: _Checker) -> boo
             c.add(f"{path}/{key}", f"{value} is not a multiple of 16")
     if not (w * 4 >= h and h * 4 >= w):
         c.add(path, f"aspect ratio of {w}x{h} is outside 1:4 to 4:1")
-    # AWS prices Nova Canvas "up to 2048 x 2048", so the 4,194,304 cap is taken as inclusive
-    # here and in gallery_kit (AWS's MCP server code treats it as strict; unconfirmed in docs).
-    if w * h > 4_194_304:
-        c.add(path, f"total pixel count {w * h} must be at most 4194304")
+    # "The total pixel count must be less than 4,194,304" (AWS's wording, as quoted by AWS's
+    # own MCP server and the Vercel AI SDK docs), so 2048x2048 itself is refused.
+    if w * h >= 4_194_304:
+        c.add(path, f"total pixel count {w * h} must be less than 4194304")
     return len(c.errors) == before
 
 

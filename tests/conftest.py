@@ -28,6 +28,10 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("GALLERY_ENV_FILE", "")
+    # boto3's default session caches the credentials it resolved: start each test afresh.
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     data = tmp_path / "gallery-data"
     monkeypatch.setenv("GALLERY_DATA_DIR", str(data))
     return data
@@ -52,9 +56,9 @@ def s3_endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A clean moto S3, reached by boto3 through AWS_ENDPOINT_URL_S3."""
     import urllib.request
 
-    urllib.request.urlopen(  # noqa: S310 - a fixed http://127.0.0.1 URL of our own server
-        urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
-    ).read()
+    # A fixed http://127.0.0.1 URL of our own server.
+    reset = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(reset).read()  # noqa: S310
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
     return moto_server
 

@@ -33,12 +33,20 @@ def _png_header_claiming(width: int, height: int) -> bytes:
     """A well-formed PNG whose IHDR claims ``width`` x ``height`` (the data is tiny)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _decoded(data: bytes) -> Image.Image:
@@ -49,8 +57,12 @@ def _decoded(data: bytes) -> Image.Image:
 
 @pytest.mark.parametrize(
     ("size", "expected"),
-    [((1024, 1024), (256, 256)), ((1280, 720), (256, 144)), ((320, 1280), (64, 256)),
-     ((100, 60), (100, 60))],
+    [
+        ((1024, 1024), (256, 256)),
+        ((1280, 720), (256, 144)),
+        ((320, 1280), (64, 256)),
+        ((100, 60), (100, 60)),
+    ],
 )
 def test_thumbnail_is_webp_at_most_256_on_the_long_side(
     size: tuple[int, int], expected: tuple[int, int]
@@ -80,8 +92,11 @@ def test_thumbnail_keeps_transparency(mode: str) -> None:
     elif mode == "P":
         image = image.convert("RGBA").quantize(colors=4)
         image.info["transparency"] = image.getpixel((0, 0))
-    data = _encode(image, "PNG", transparency=image.info["transparency"]) if mode == "P" else (
-        _encode(image))
+    data = (
+        _encode(image, "PNG", transparency=image.info["transparency"])
+        if mode == "P"
+        else (_encode(image))
+    )
     thumb = _decoded(make_thumbnail(data).data)
     assert thumb.mode == "RGBA"
     alpha = thumb.getchannel("A")
@@ -183,8 +198,9 @@ def test_offline_1024_square_is_well_under_a_second() -> None:
 
 def test_offline_generator_makes_count_images_with_consecutive_seeds() -> None:
     spec = get_model("amazon.nova-canvas-v1:0")
-    request = validate(spec, GenerationRequest(prompt="a fox", count=3, width=320,
-                                               height=320)).with_(seed=10)
+    request = validate(
+        spec, GenerationRequest(prompt="a fox", count=3, width=320, height=320)
+    ).with_(seed=10)
     generator = OfflineGenerator()
     output = generator.invoke(spec, request)
     assert [i.seed for i in output.images] == [10, 11, 12]

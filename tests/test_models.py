@@ -122,8 +122,11 @@ def test_count_is_one_nova_request_with_number_of_images() -> None:
 def test_default_model_is_nova_canvas_in_us_east_1() -> None:
     assert DEFAULT_MODEL_ID == NOVA
     assert get_model(NOVA).default_region == "us-east-1"
-    for model_id in ("stability.stable-image-core-v1:1", "stability.stable-image-ultra-v1:1",
-                     "stability.sd3-5-large-v1:0"):
+    for model_id in (
+        "stability.stable-image-core-v1:1",
+        "stability.stable-image-ultra-v1:1",
+        "stability.sd3-5-large-v1:0",
+    ):
         assert get_model(model_id).default_region == "us-west-2"
         assert get_model(model_id).status == "active"
 
@@ -140,8 +143,13 @@ def test_inference_profile_prefix_is_accepted() -> None:
 def test_stability_body_is_one_per_image_with_consecutive_seeds() -> None:
     bodies = _bodies(CORE, seed=100, prompt="a fox", negative_prompt="blur", count=3)
     assert bodies == [
-        {"prompt": "a fox", "negative_prompt": "blur", "aspect_ratio": "1:1", "seed": s,
-         "output_format": "png"}
+        {
+            "prompt": "a fox",
+            "negative_prompt": "blur",
+            "aspect_ratio": "1:1",
+            "seed": s,
+            "output_format": "png",
+        }
         for s in (100, 101, 102)
     ]
 
@@ -201,49 +209,107 @@ LIMITS = [
     pytest.param({"prompt": "a\x00cat"}, InvalidRequest, ["U+0000"], id="nul"),
     pytest.param(
         {"prompt": "a cat", "negative_prompt": "n" * 1025},
-        InvalidRequest, ["negative prompt", "1024"], id="negative-1025",
+        InvalidRequest,
+        ["negative prompt", "1024"],
+        id="negative-1025",
     ),
     pytest.param(
         {"prompt": "a cat", "negative_prompt": "dog\x1b"},
-        InvalidRequest, ["negative prompt", "U+001B"], id="negative-control",
+        InvalidRequest,
+        ["negative prompt", "U+001B"],
+        id="negative-control",
     ),
     pytest.param({"prompt": "a", "width": 100}, InvalidRequest, ["width", "320-4096"], id="w100"),
-    pytest.param({"prompt": "a", "height": 5000}, InvalidRequest, ["height", "320-4096"],
-                 id="h5000"),
-    pytest.param({"prompt": "a", "width": 1000}, InvalidRequest,
-                 ["width", "divisible by 16", "try 992"], id="w1000"),
-    pytest.param({"prompt": "a", "width": 4096, "height": 4096}, InvalidRequest,
-                 ["4,194,304", "pixels"], id="4096x4096"),
-    pytest.param({"prompt": "a", "width": 2048, "height": 2048}, InvalidRequest,
-                 ["4,194,304"], id="2048x2048-not-less-than-cap"),
-    pytest.param({"prompt": "a", "width": 320, "height": 4096}, InvalidRequest,
-                 ["aspect ratio", "1:4"], id="aspect-320x4096"),
-    pytest.param({"prompt": "a", "width": 1344, "height": 320}, InvalidRequest,
-                 ["aspect ratio", "4:1"], id="aspect-1344x320"),
+    pytest.param(
+        {"prompt": "a", "height": 5000}, InvalidRequest, ["height", "320-4096"], id="h5000"
+    ),
+    pytest.param(
+        {"prompt": "a", "width": 1000},
+        InvalidRequest,
+        ["width", "divisible by 16", "try 992"],
+        id="w1000",
+    ),
+    pytest.param(
+        {"prompt": "a", "width": 4096, "height": 4096},
+        InvalidRequest,
+        ["4,194,304", "pixels"],
+        id="4096x4096",
+    ),
+    pytest.param(
+        {"prompt": "a", "width": 2048, "height": 2048},
+        InvalidRequest,
+        ["4,194,304"],
+        id="2048x2048-not-less-than-cap",
+    ),
+    pytest.param(
+        {"prompt": "a", "width": 320, "height": 4096},
+        InvalidRequest,
+        ["aspect ratio", "1:4"],
+        id="aspect-320x4096",
+    ),
+    pytest.param(
+        {"prompt": "a", "width": 1344, "height": 320},
+        InvalidRequest,
+        ["aspect ratio", "4:1"],
+        id="aspect-1344x320",
+    ),
     pytest.param({"prompt": "a", "count": 0}, InvalidRequest, ["count", "1-5"], id="count0"),
     pytest.param({"prompt": "a", "count": 6}, InvalidRequest, ["count", "1-5"], id="count6"),
-    pytest.param({"prompt": "a", "cfg_scale": 1.0}, InvalidRequest, ["cfg", "1.1-10.0"],
-                 id="cfg1.0"),
-    pytest.param({"prompt": "a", "cfg_scale": 11}, InvalidRequest, ["cfg", "1.1-10.0"],
-                 id="cfg11"),
-    pytest.param({"prompt": "a", "seed": -1}, InvalidRequest, ["seed", "2,147,483,646"],
-                 id="seed-1"),
-    pytest.param({"prompt": "a", "seed": 2_147_483_647}, InvalidRequest,
-                 ["seed", "2,147,483,646"], id="seed-2147483647"),
-    pytest.param({"prompt": "a", "style": "watercolour"}, InvalidRequest,
-                 ["watercolour", "PHOTOREALISM", "--style"], id="unknown-style"),
-    pytest.param({"prompt": "a", "quality": "ultra"}, InvalidRequest,
-                 ["ultra", "standard", "premium"], id="unknown-quality"),
-    pytest.param({"prompt": "a", "model_id": "acme.painter-v9"}, ConfigError,
-                 ["acme.painter-v9", "BEDROCK_MODEL_ID", CORE], id="unknown-model"),
-    pytest.param({"prompt": "a", "model_id": CORE, "seed": 4_294_967_295}, InvalidRequest,
-                 ["seed", "4,294,967,294"], id="stability-seed"),
-    pytest.param({"prompt": "a", "model_id": CORE, "style": "PHOTOREALISM"}, InvalidRequest,
-                 ["no styles", "--style"], id="stability-style"),
-    pytest.param({"prompt": "a", "model_id": CORE, "quality": "premium"}, InvalidRequest,
-                 ["premium", "standard"], id="stability-quality"),
-    pytest.param({"prompt": "x" * 10_001, "model_id": CORE}, InvalidRequest,
-                 ["10001", "10000"], id="stability-prompt"),
+    pytest.param(
+        {"prompt": "a", "cfg_scale": 1.0}, InvalidRequest, ["cfg", "1.1-10.0"], id="cfg1.0"
+    ),
+    pytest.param({"prompt": "a", "cfg_scale": 11}, InvalidRequest, ["cfg", "1.1-10.0"], id="cfg11"),
+    pytest.param(
+        {"prompt": "a", "seed": -1}, InvalidRequest, ["seed", "2,147,483,646"], id="seed-1"
+    ),
+    pytest.param(
+        {"prompt": "a", "seed": 2_147_483_647},
+        InvalidRequest,
+        ["seed", "2,147,483,646"],
+        id="seed-2147483647",
+    ),
+    pytest.param(
+        {"prompt": "a", "style": "watercolour"},
+        InvalidRequest,
+        ["watercolour", "PHOTOREALISM", "--style"],
+        id="unknown-style",
+    ),
+    pytest.param(
+        {"prompt": "a", "quality": "ultra"},
+        InvalidRequest,
+        ["ultra", "standard", "premium"],
+        id="unknown-quality",
+    ),
+    pytest.param(
+        {"prompt": "a", "model_id": "acme.painter-v9"},
+        ConfigError,
+        ["acme.painter-v9", "BEDROCK_MODEL_ID", CORE],
+        id="unknown-model",
+    ),
+    pytest.param(
+        {"prompt": "a", "model_id": CORE, "seed": 4_294_967_295},
+        InvalidRequest,
+        ["seed", "4,294,967,294"],
+        id="stability-seed",
+    ),
+    pytest.param(
+        {"prompt": "a", "model_id": CORE, "style": "PHOTOREALISM"},
+        InvalidRequest,
+        ["no styles", "--style"],
+        id="stability-style",
+    ),
+    pytest.param(
+        {"prompt": "a", "model_id": CORE, "quality": "premium"},
+        InvalidRequest,
+        ["premium", "standard"],
+        id="stability-quality",
+    ),
+    pytest.param(
+        {"prompt": "x" * 10_001, "model_id": CORE},
+        InvalidRequest,
+        ["10001", "10000"],
+        id="stability-prompt",
+    ),
 ]
 
 
@@ -287,8 +353,9 @@ def test_values_on_the_limits_are_accepted(fields: dict[str, Any]) -> None:
 def test_validation_normalises_the_request() -> None:
     valid = validate(
         get_model(NOVA),
-        GenerationRequest(prompt="  cat ", negative_prompt="   ", quality="PREMIUM",
-                          style="midcentury retro"),
+        GenerationRequest(
+            prompt="  cat ", negative_prompt="   ", quality="PREMIUM", style="midcentury retro"
+        ),
     )
     assert valid.prompt == "cat"
     assert valid.negative_prompt is None
@@ -366,8 +433,9 @@ def test_nova_malformed_response_is_model_failed(response: Any) -> None:
 
 def test_stability_response_records_the_seed_the_model_used() -> None:
     data = _png()
-    output = _parse(CORE, {"images": [_b64(data)], "seeds": [987], "finish_reasons": [None]},
-                    seed=0)
+    output = _parse(
+        CORE, {"images": [_b64(data)], "seeds": [987], "finish_reasons": [None]}, seed=0
+    )
     (image,) = output.images
     assert image.data == data
     assert image.seed == 987
@@ -382,8 +450,10 @@ def test_stability_response_without_seeds_falls_back_to_the_sent_seed() -> None:
     ("response", "reason"),
     [
         ({"finish_reasons": ["Filter reason: prompt"]}, "Filter reason: prompt"),
-        ({"finish_reasons": ["Filter reason: output image"], "images": []},
-         "Filter reason: output image"),
+        (
+            {"finish_reasons": ["Filter reason: output image"], "images": []},
+            "Filter reason: output image",
+        ),
         ({"finish_reasons": ["Inference error"], "images": [_b64(_png())]}, "Inference error"),
         ({"finish_reasons": [None], "images": []}, "no image"),
     ],

@@ -142,14 +142,22 @@ def test_check_image_id_refuses_malformed_ids(bad: str) -> None:
     "prompt",
     [
         "서울의 밤거리, 네온 사인 아래 비 내리는 골목",
-        "a cat 🐈‍⬛ on a 🚀, with \"quotes\" and \\backslashes\\",
+        'a cat 🐈‍⬛ on a 🚀, with "quotes" and \\backslashes\\',
         "multi\nline\ttext · ünïcödé",
     ],
 )
 def test_metadata_round_trips_unicode_exactly(prompt: str) -> None:
-    record = _record(prompt=prompt, negative_prompt="흐림 😶‍🌫️", style="PHOTOREALISM",
-                     quality="premium", cfg_scale=7.5, seed=2_147_483_646, batch_index=1,
-                     batch_size=3, extra={"note": "메모"})
+    record = _record(
+        prompt=prompt,
+        negative_prompt="흐림 😶‍🌫️",
+        style="PHOTOREALISM",
+        quality="premium",
+        cfg_scale=7.5,
+        seed=2_147_483_646,
+        batch_index=1,
+        batch_size=3,
+        extra={"note": "메모"},
+    )
     data = record_to_json(record)
     # Stored readable (UTF-8), not as backslash-u escapes.
     assert json.dumps(prompt, ensure_ascii=False).encode("utf-8") in data
@@ -159,12 +167,27 @@ def test_metadata_round_trips_unicode_exactly(prompt: str) -> None:
 
 
 def test_metadata_holds_every_setting() -> None:
-    record = _record(negative_prompt="fog", style="MAXIMALISM", quality="premium",
-                     cfg_scale=9.0, seed=5)
+    record = _record(
+        negative_prompt="fog", style="MAXIMALISM", quality="premium", cfg_scale=9.0, seed=5
+    )
     raw = json.loads(record_to_json(record))
-    for name in ("id", "prompt", "negative_prompt", "style", "width", "height", "quality",
-                 "cfg_scale", "seed", "model_id", "created_at", "content_type", "byte_size",
-                 "original_key", "thumbnail_key"):
+    for name in (
+        "id",
+        "prompt",
+        "negative_prompt",
+        "style",
+        "width",
+        "height",
+        "quality",
+        "cfg_scale",
+        "seed",
+        "model_id",
+        "created_at",
+        "content_type",
+        "byte_size",
+        "original_key",
+        "thumbnail_key",
+    ):
         assert raw[name] == asdict(record)[name]
     assert raw["created_at"].endswith("Z")
     assert record.settings()["seed"] == 5

@@ -39,11 +39,17 @@ def test_default_data_dir_is_per_user_and_outside_notebooks(
 
 
 def test_a_bucket_means_aws_mode_with_bedrock() -> None:
-    settings = load_settings({"GALLERY_ENV_FILE": "", "S3_BUCKET_NAME": "my.gallery-bucket",
-                              "GALLERY_PREFIX": "team-a", "S3_REGION": "eu-central-1",
-                              "BEDROCK_REGION": "us-west-2",
-                              "BEDROCK_MODEL_ID": "stability.stable-image-core-v1:1",
-                              "GALLERY_DATA_DIR": "/tmp/gk"})
+    settings = load_settings(
+        {
+            "GALLERY_ENV_FILE": "",
+            "S3_BUCKET_NAME": "my.gallery-bucket",
+            "GALLERY_PREFIX": "team-a",
+            "S3_REGION": "eu-central-1",
+            "BEDROCK_REGION": "us-west-2",
+            "BEDROCK_MODEL_ID": "stability.stable-image-core-v1:1",
+            "GALLERY_DATA_DIR": "/tmp/gk",
+        }
+    )
     assert settings.aws_mode
     assert settings.generator == "bedrock"
     assert not settings.offline
@@ -54,14 +60,26 @@ def test_a_bucket_means_aws_mode_with_bedrock() -> None:
 
 
 def test_aws_mode_can_still_use_the_offline_generator() -> None:
-    settings = load_settings({"GALLERY_ENV_FILE": "", "S3_BUCKET_NAME": "bucket-one",
-                              "GALLERY_GENERATOR": "Offline", "GALLERY_DATA_DIR": "/tmp/gk"})
-    assert settings.aws_mode and settings.offline
+    settings = load_settings(
+        {
+            "GALLERY_ENV_FILE": "",
+            "S3_BUCKET_NAME": "bucket-one",
+            "GALLERY_GENERATOR": "Offline",
+            "GALLERY_DATA_DIR": "/tmp/gk",
+        }
+    )
+    assert settings.aws_mode
+    assert settings.offline
 
 
 def test_s3_region_falls_back_to_the_aws_default_region() -> None:
-    settings = load_settings({"GALLERY_ENV_FILE": "", "AWS_DEFAULT_REGION": "ap-northeast-2",
-                              "GALLERY_DATA_DIR": "/tmp/gk"})
+    settings = load_settings(
+        {
+            "GALLERY_ENV_FILE": "",
+            "AWS_DEFAULT_REGION": "ap-northeast-2",
+            "GALLERY_DATA_DIR": "/tmp/gk",
+        }
+    )
     assert settings.s3_region == "ap-northeast-2"
 
 
@@ -118,8 +136,9 @@ def test_env_file_is_found_upwards_from_the_cwd(
 
 def test_broken_env_line_names_the_file_and_the_line(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("S3_BUCKET_NAME=fine\nthis line is not an assignment\nA=1\n",
-                        encoding="utf-8")
+    env_file.write_text(
+        "S3_BUCKET_NAME=fine\nthis line is not an assignment\nA=1\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as caught:
         load_settings({"GALLERY_ENV_FILE": str(env_file)})
     message = str(caught.value)
@@ -136,25 +155,40 @@ def test_missing_env_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 BROKEN = [
-    pytest.param("S3_BUCKET_NAME", "My_Bucket", ["S3_BUCKET_NAME", "My_Bucket", "lowercase"],
-                 id="bucket-upper"),
+    pytest.param(
+        "S3_BUCKET_NAME",
+        "My_Bucket",
+        ["S3_BUCKET_NAME", "My_Bucket", "lowercase"],
+        id="bucket-upper",
+    ),
     pytest.param("S3_BUCKET_NAME", "ab", ["S3_BUCKET_NAME", "3-63"], id="bucket-short"),
     pytest.param("S3_BUCKET_NAME", "192.168.1.1", ["S3_BUCKET_NAME"], id="bucket-ip"),
     pytest.param("S3_BUCKET_NAME", "my..bucket", ["S3_BUCKET_NAME"], id="bucket-dots"),
-    pytest.param("S3_REGION", "us-est-1", ["S3_REGION", "us-est-1", "us-east-1"],
-                 id="s3-region-typo"),
-    pytest.param("BEDROCK_REGION", "uswest2", ["BEDROCK_REGION", "uswest2"],
-                 id="bedrock-region-typo"),
-    pytest.param("GALLERY_GENERATOR", "dalle", ["GALLERY_GENERATOR", "bedrock", "offline"],
-                 id="generator"),
-    pytest.param("BEDROCK_MODEL_ID", "amazon.nova-canvas-v9", ["BEDROCK_MODEL_ID",
-                 "amazon.nova-canvas-v9", "stability.stable-image-core-v1:1"], id="model"),
+    pytest.param(
+        "S3_REGION", "us-est-1", ["S3_REGION", "us-est-1", "us-east-1"], id="s3-region-typo"
+    ),
+    pytest.param(
+        "BEDROCK_REGION", "uswest2", ["BEDROCK_REGION", "uswest2"], id="bedrock-region-typo"
+    ),
+    pytest.param(
+        "GALLERY_GENERATOR", "dalle", ["GALLERY_GENERATOR", "bedrock", "offline"], id="generator"
+    ),
+    pytest.param(
+        "BEDROCK_MODEL_ID",
+        "amazon.nova-canvas-v9",
+        ["BEDROCK_MODEL_ID", "amazon.nova-canvas-v9", "stability.stable-image-core-v1:1"],
+        id="model",
+    ),
     pytest.param("GALLERY_RATE_LIMIT", "ten", ["GALLERY_RATE_LIMIT", "ten"], id="rate-word"),
     pytest.param("GALLERY_RATE_LIMIT", "-1", ["GALLERY_RATE_LIMIT", ">= 0"], id="rate-neg"),
     pytest.param("GALLERY_PREFIX", "../escape", ["GALLERY_PREFIX"], id="prefix-dotdot"),
     pytest.param("GALLERY_PREFIX", "/abs", ["GALLERY_PREFIX"], id="prefix-abs"),
-    pytest.param("GALLERY_DATA_DIR", str(NOTEBOOKS / "data"), ["GALLERY_DATA_DIR",
-                 "notebooks"], id="data-in-notebooks"),
+    pytest.param(
+        "GALLERY_DATA_DIR",
+        str(NOTEBOOKS / "data"),
+        ["GALLERY_DATA_DIR", "notebooks"],
+        id="data-in-notebooks",
+    ),
     pytest.param("GALLERY_DATA_DIR", str(NOTEBOOKS), ["GALLERY_DATA_DIR"], id="data-notebooks"),
 ]
 

@@ -39,7 +39,10 @@ class ImageStore(Protocol):
     location: str
 
     def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
-        """Store all three; the metadata last, so a listed image is always complete."""
+        """Store all three; the metadata last, so a listed image is always complete.
+
+        A record with a ``parent_id`` also gets its lineage marker, after the metadata.
+        """
         ...
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
@@ -61,7 +64,11 @@ class ImageStore(Protocol):
         ...
 
     def delete(self, image_id: str) -> None:
-        """Unlist (metadata first), then remove the original and thumbnail."""
+        """Unlist (metadata first), then remove the original, thumbnail and lineage markers."""
+        ...
+
+    def children(self, parent_id: str) -> list[str]:
+        """Ids of the images made from ``parent_id``, newest first (one LIST by prefix)."""
         ...
 
     def uri(self, key: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from gallery_kit.records import (
     ROOT,
     ImageRecord,
     check_image_id,
+    child_marker_key,
+    children_prefix,
     id_from_meta_key,
     is_image_id,
     meta_key,
@@ -64,6 +67,8 @@ class LocalStore:
         self._write(record.original_key, original)
         self._write(record.thumbnail_key, thumbnail)
         self._write(meta_key("", record.id), record_to_json(record))
+        if record.parent_id:
+            self._write(child_marker_key("", check_image_id(record.parent_id), record.id), b"")
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         self._write(record.thumbnail_key, thumbnail)
@@ -118,6 +123,18 @@ class LocalStore:
         self._path(meta_key("", image_id)).unlink(missing_ok=True)
         for key in (record.original_key, record.thumbnail_key):
             self._path(key).unlink(missing_ok=True)
+        # Lineage markers: this image as a child, and its own children's markers.
+        if record.parent_id and is_image_id(record.parent_id):
+            self._path(child_marker_key("", record.parent_id, image_id)).unlink(missing_ok=True)
+        shutil.rmtree(self._path(children_prefix("", image_id)), ignore_errors=True)
+
+    def children(self, parent_id: str) -> list[str]:
+        folder = self._path(children_prefix("", check_image_id(parent_id)))
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return []
+        return sorted(name for name in names if is_image_id(name))
 
     def uri(self, key: str) -> str:
         return str(self._path(key))

@@ -17,6 +17,9 @@ from gallery_kit.records import (
     ROOT,
     ImageRecord,
     check_image_id,
+    child_marker_key,
+    children_prefix,
+    id_from_child_key,
     id_from_meta_key,
     is_image_id,
     meta_key,
@@ -174,6 +177,9 @@ class S3Store:
         for future in futures:
             future.result()
         self._put_meta(record)
+        if record.parent_id:
+            marker = child_marker_key(self.prefix, check_image_id(record.parent_id), record.id)
+            self._put(marker, b"", "application/octet-stream")
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         self._put(record.thumbnail_key, thumbnail, "image/webp")
@@ -262,6 +268,10 @@ class S3Store:
     def delete(self, image_id: str) -> None:
         record = self.get(image_id)
         keys = [meta_key(self.prefix, image_id), record.original_key, record.thumbnail_key]
+        # Lineage markers: this image as a child, and its own children's markers.
+        if record.parent_id and is_image_id(record.parent_id):
+            keys.append(child_marker_key(self.prefix, record.parent_id, image_id))
+        keys += [child_marker_key(self.prefix, image_id, c) for c in self.children(image_id)]
         try:
             # The metadata goes first: from then on the image is not listed.
             for key in keys:
@@ -270,6 +280,21 @@ class S3Store:
             raise map_s3_error(exc, self.bucket, image_id, "DeleteObject") from exc
         with self._records_lock:
             self._records.pop(image_id, None)
+
+    def children(self, parent_id: str) -> list[str]:
+        """One ``ListObjectsV2`` by the parent's marker prefix (more only past 1,000 children)."""
+        folder = children_prefix(self.prefix, check_image_id(parent_id))
+        found: list[str] = []
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=folder):
+                for obj in page.get("Contents", []):
+                    child_id = id_from_child_key(self.prefix, parent_id, obj["Key"])
+                    if child_id:
+                        found.append(child_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_s3_error(exc, self.bucket, folder, "ListBucket") from exc
+        return sorted(found)
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

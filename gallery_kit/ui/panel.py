@@ -11,7 +11,7 @@ from gallery_kit.models import MODELS, GenerationRequest, ModelSpec, get_model
 #: (label, width, height); the first is the default. All valid for Nova Canvas.
 SIZE_PRESETS: tuple[tuple[str, int, int], ...] = (
     ("1:1 square · 1024×1024", 1024, 1024),
-    ("1:1 square · 2048×2048", 2048, 2048),
+    ("1:1 large · 2032×2032", 2032, 2032),  # Nova needs fewer than 4,194,304 pixels
     ("16:9 landscape · 1280×720", 1280, 720),
     ("9:16 portrait · 720×1280", 720, 1280),
     ("3:2 landscape · 1152×768", 1152, 768),
