@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from gallery_kit.cli_edit import EDIT_COMMANDS, add_edit_parsers, edit_request
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery
 from gallery_kit.models import MODELS, GenerationRequest
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8866)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--no-browser", action="store_true", help="(always on; kept for habit)")
+    add_edit_parsers(sub)
     return parser
 
 
@@ -163,12 +165,26 @@ def _cmd_generate(gallery: Gallery, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_edit(gallery: Gallery, args: argparse.Namespace) -> int:
+    """vary / remove-background / edit / extend / upscale: print the new image(s)."""
+    result = gallery.apply(edit_request(args))
+    for warning in result.warnings:
+        print(f"gallery-kit: warning: {warning}", file=sys.stderr)
+    for record in result.records:
+        if args.json:
+            _print_json(record_json(gallery, record))
+        else:
+            print(f"{_human(gallery, record)}\n  {record.operation} of {record.parent_id}")
+    return 0
+
+
 def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 1000:
         print("gallery-kit: --limit must be 1-1000", file=sys.stderr)
         return 2
     if args.cursor is None:
-        gallery.adopt_foreign()
+        for reason in gallery.adopt_foreign().skipped:
+            print(f"gallery-kit: skipped: {reason}", file=sys.stderr)
         records = gallery.pending()
     else:
         records = []
@@ -189,10 +205,11 @@ def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
 
 def _cmd_show(gallery: Gallery, args: argparse.Namespace) -> int:
     record = gallery.get(args.id)
+    lineage = {"children": [child.id for child in gallery.children(record.id)]}
     if args.json:
-        _print_json(record_json(gallery, record))
+        _print_json(record_json(gallery, record, **lineage))
     else:
-        for key, value in record_json(gallery, record).items():
+        for key, value in record_json(gallery, record, **lineage).items():
             if value is not None:
                 print(f"{key:15} {value}")
     return 0
@@ -242,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "show": _cmd_show,
             "delete": _cmd_delete,
             "sync": _cmd_sync,
+            **dict.fromkeys(EDIT_COMMANDS, _cmd_edit),
         }[args.command]
         return handler(gallery, args)
     except GalleryError as exc:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gallery_kit.errors import GalleryError, ImageNotFound, InvalidImage, ModelFailed
 from gallery_kit.imaging import MAX_SOURCE_BYTES, image_size, make_thumbnail, sniff_content_type
@@ -32,6 +32,9 @@ from gallery_kit.settings import Settings, load_settings
 from gallery_kit.stores._files import write_atomic
 from gallery_kit.stores.base import ImageStore, Page
 from gallery_kit.stores.outbox import Outbox, SyncReport
+
+if TYPE_CHECKING:
+    from gallery_kit.operations import EditRequest
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +192,95 @@ class Gallery:
     def sync_outbox(self) -> SyncReport:
         return self.outbox.flush(self.store)
 
+    # --- iterating on an image ----------------------------------------------------------
+
+    def apply(self, edit: EditRequest) -> GenerationResult:
+        """Make new images from an existing one (vary, remove-background, edit, extend, upscale).
+
+        The request is validated before any network call; the results are stored exactly as
+        :meth:`generate` stores them (outbox first, then the store), each recording its
+        ``parent_id`` and ``operation``.
+        """
+        from gallery_kit.operations import edit_extra, plan_edit, prepare_job
+
+        plan = plan_edit(edit, self.default_model_id, offline=self.offline, rng=self._rng)
+        parent = self.get(plan.edit.image_id)
+        job = prepare_job(plan, parent, self.read_original(parent))
+        output = self.generator.edit(job)
+        model_id = self.generator.recorded_model_id(job.spec)
+        now = self._clock()
+        made: list[tuple[ImageRecord, bytes, bytes]] = []
+        for image in output.images:
+            content_type = sniff_content_type(image.data)
+            if content_type is None:
+                raise ModelFailed(
+                    f"{job.spec.name} returned bytes that are not an image; nothing was stored."
+                )
+            thumb = make_thumbnail(image.data, where=f"{job.spec.name}'s image")
+            image_id = new_image_id(now - timedelta(milliseconds=image.index))
+            record = ImageRecord(
+                id=image_id,
+                prompt=job.prompt or parent.prompt,
+                negative_prompt=plan.edit.negative_prompt,
+                width=thumb.source_width,
+                height=thumb.source_height,
+                seed=image.seed,
+                model_id=model_id,
+                created_at=now_iso(now),
+                content_type=content_type,
+                byte_size=len(image.data),
+                original_key=original_key(self._prefix, image_id, content_type),
+                thumbnail_key=thumbnail_key(self._prefix, image_id),
+                batch_index=image.index,
+                batch_size=len(output.images),
+                parent_id=parent.id,
+                operation=plan.edit.operation,
+                extra=edit_extra(job),
+            )
+            self.outbox.add(record, image.data, thumb.data)
+            made.append((record, image.data, thumb.data))
+        return self._keep(made, list(output.warnings))
+
+    def _keep(
+        self, made: list[tuple[ImageRecord, bytes, bytes]], warnings: list[str]
+    ) -> GenerationResult:
+        """Upload what is already in the outbox; what fails stays there (as in generate)."""
+        result = GenerationResult([r for r, _, _ in made], warnings)
+        with ThreadPoolExecutor(max_workers=max(1, len(made))) as pool:
+            outcomes = list(pool.map(self._upload, made))
+        failures = [(r.id, err) for (r, _, _), err in zip(made, outcomes, strict=True) if err]
+        if failures:
+            result.pending = [i for i, _ in failures]
+            result.warnings.append(
+                f"{len(failures)} image(s) are kept on this machine and will upload when the "
+                f"store is back: {failures[0][1]}"
+            )
+        elif self.outbox.ids():
+            self.sync_outbox()
+        return result
+
+    def children(self, image_id: str) -> list[ImageRecord]:
+        """The images made from ``image_id`` (stored or still waiting to upload), newest first."""
+        check_image_id(image_id)
+        ids = set(self.store.children(image_id))
+        ids.update(r.id for r in self.outbox.records() if r.parent_id == image_id)
+        found: list[ImageRecord] = []
+        for child_id in sorted(ids):
+            try:
+                found.append(self.get(child_id))
+            except ImageNotFound:
+                continue  # deleted meanwhile
+        return found
+
+    def parent(self, record: ImageRecord) -> ImageRecord | None:
+        """The image ``record`` was made from, or None (an original, or its parent is gone)."""
+        if not record.parent_id:
+            return None
+        try:
+            return self.get(record.parent_id)
+        except ImageNotFound:
+            return None
+
     # --- browsing -----------------------------------------------------------------------
 
     def pending(self) -> list[ImageRecord]:
@@ -275,7 +367,7 @@ class Gallery:
                 try:
                     if obj.size > MAX_SOURCE_BYTES:
                         raise InvalidImage(
-                            f"{self.store.uri(obj.key)} is {obj.size / 1e6:.0f} MB, over the "
+                            f"{self.store.uri(obj.key)} is {obj.size / 2**20:.0f} MiB, over the "
                             f"{MAX_SOURCE_BYTES // 2**20} MiB thumbnail limit; it is skipped."
                         )
                     data = self.store.read_object(obj.key)

@@ -292,9 +292,9 @@ def test_bad_objects_under_the_prefix(
     assert "not a PNG, JPEG, WebP or GIF" in err
     assert "damaged or truncated" in err
     assert "too many pixels" in err
-    assert "100 MB, over the 50 MiB thumbnail limit" in err
+    assert "100 MiB, over the 50 MiB thumbnail limit" in err
     assert "is not valid JSON" in err
     assert "Traceback" not in err
-    assert fingerprint(gallery)[-1] == before[-1]
+    assert set(before) <= set(fingerprint(gallery))  # what was stored is untouched
     # A second listing does not retry what was skipped in this process, nor re-adopt.
     assert len(gallery.adopt_foreign().adopted) == 0
