@@ -14,6 +14,7 @@ import re
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,9 @@ def test_code_sent_from_the_browser_is_refused(served: ServedApp, tmp_path: Path
     kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', page)
     assert kernel_id, "the page names its kernel"
     marker = tmp_path / "code-ran"
-    seen = asyncio.run(_talk(served.url, kernel_id.group(1), marker))
+    # A thread of its own: Playwright's sync API may already run an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        seen = pool.submit(asyncio.run, _talk(served.url, kernel_id.group(1), marker)).result()
     assert "kernel_info_reply" in seen  # the websocket works: the control message was answered
     assert "execute_reply" not in seen
     assert "execute_input" not in seen
