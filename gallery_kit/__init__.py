@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gallery_kit.catalog import ModelCatalog, ModelState
 from gallery_kit.errors import (
     AccessDenied,
     ConfigError,
@@ -32,6 +33,7 @@ from gallery_kit.gallery import AdoptReport, Gallery, GenerationResult
 from gallery_kit.generators import BedrockGenerator, ImageGenerator
 from gallery_kit.models import DEFAULT_MODEL_ID, MODELS, GenerationRequest, ModelSpec, get_model
 from gallery_kit.offline import OfflineGenerator
+from gallery_kit.operations import OPERATIONS, EditRequest
 from gallery_kit.records import ImageRecord
 from gallery_kit.settings import Settings, load_settings
 from gallery_kit.stores.base import ImageStore, Page
@@ -47,11 +49,13 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_MODEL_ID",
     "MODELS",
+    "OPERATIONS",
     "AccessDenied",
     "AdoptReport",
     "BedrockGenerator",
     "ConfigError",
     "ContentFiltered",
+    "EditRequest",
     "Gallery",
     "GalleryApp",
     "GalleryError",
@@ -66,8 +70,10 @@ __all__ = [
     "InvalidImage",
     "InvalidRequest",
     "LocalStore",
+    "ModelCatalog",
     "ModelFailed",
     "ModelSpec",
+    "ModelState",
     "ModelTimeout",
     "ModelUnavailable",
     "OfflineGenerator",

@@ -23,6 +23,8 @@ from gallery_kit.models.base import GenerationRequest
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
+    from gallery_kit.operations import EditJob
+
 log = logging.getLogger(__name__)
 
 #: Large images can take minutes; a read timeout must never trigger a silent re-send.
@@ -123,6 +125,17 @@ class BedrockGenerator:
         if failures:
             output.warnings.append(f"{len(failures)} of {len(bodies)} images failed: {failures[0]}")
         return output
+
+    def invoke_body(self, spec: ModelSpec, body: dict[str, Any]) -> Any:
+        """Send one ready JSON ``body`` to ``spec.model_id``; return the parsed JSON answer.
+
+        Throttling is retried and botocore errors mapped exactly as for :meth:`invoke`.
+        """
+        return self._call(spec, body)
+
+    def edit(self, job: EditJob) -> ModelOutput:
+        """Run an edit (see :mod:`gallery_kit.operations`): one InvokeModel of its body."""
+        return job.parse(self.invoke_body(job.spec, job.request_body()))
 
     def _call(self, spec: ModelSpec, body: dict[str, Any]) -> Any:
         client = self.client_for(spec)

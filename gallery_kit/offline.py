@@ -11,11 +11,15 @@ import colorsys
 import hashlib
 import io
 import random
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
 from gallery_kit.models import ModelImage, ModelOutput, ModelSpec
 from gallery_kit.models.base import GenerationRequest
+
+if TYPE_CHECKING:
+    from gallery_kit.operations import EditJob
 
 OFFLINE_MODEL_ID = "offline"
 
@@ -86,3 +90,9 @@ class OfflineGenerator:
                 for i in range(request.count)
             ]
         )
+
+    def edit(self, job: EditJob) -> ModelOutput:
+        """Deterministic Pillow stand-ins for vary, remove-background, edit, extend, upscale."""
+        from gallery_kit.offline_edit import run
+
+        return run(job)

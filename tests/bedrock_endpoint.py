@@ -4,6 +4,8 @@ Real HTTP on ``127.0.0.1`` (standard library only, plus Pillow for the PNGs), sp
 botocore's ``bedrock-runtime`` client speaks it:
 
 * request: ``POST /model/{modelId}/invoke``, JSON body, SigV4 ``Authorization`` header;
+* also the control plane's ``GET /foundation-models`` (ListFoundationModels), for boto3's
+  ``bedrock`` client through ``AWS_ENDPOINT_URL_BEDROCK``: a scripted list per region;
 * success: ``200``, ``Content-Type: application/json``, the model's JSON body;
 * error: HTTP status, ``x-amzn-ErrorType: <Code>:http://internal.amazon.com/coral/com.amazon.bedrock/``
   and ``{"message": "..."}``, so botocore raises ``ClientError`` with that code and message.
@@ -44,17 +46,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from PIL import Image, ImageDraw, PngImagePlugin
 
 __all__ = [
+    "DEFAULT_FOUNDATION_MODELS",
     "ERROR_STATUS",
     "MESSAGES",
     "STABILITY_ASPECT_SIZES",
     "BedrockEndpoint",
     "RecordedRequest",
     "Reply",
+    "foundation_model",
     "image_size",
     "stand_in_of",
 ]
@@ -140,6 +144,12 @@ MESSAGES: dict[str, str] = {
     # Generic AWS front door wordings [seen widely, not Bedrock-specific].
     "missing_auth": "Missing Authentication Token",
     "bad_auth": "The security token included in the request is invalid.",
+    # [guessed] the usual IAM wording, for the control-plane ListFoundationModels.
+    "list_denied": (
+        "User: arn:aws:iam::123456789012:user/gallery is not authorized to perform: "
+        "bedrock:ListFoundationModels because no identity-based policy allows the "
+        "bedrock:ListFoundationModels action"
+    ),
 }
 
 #: [AWS doc] model-parameters-diffusion-stable-ultra-text-image-request-response.html:
@@ -211,6 +221,59 @@ STABILITY_SEED_MAX = 4_294_967_294  # [AWS doc] SD3.5 Large "Range 0 to 42949672
 STABILITY_PROMPT_MAX = 10_000  # [AWS doc] "Maximum 10,000 characters"
 #: [unverified] png|jpeg; webp is not documented for Bedrock in anything found.
 STABILITY_FORMATS = ("png", "jpeg")
+
+# --------------------------------------------------------------------------------------------
+# Control plane: ListFoundationModels (GET /foundation-models), reached by boto3's "bedrock"
+# client through AWS_ENDPOINT_URL_BEDROCK. Shape from botocore's service model (bedrock
+# 2023-04-20): {"modelSummaries": [FoundationModelSummary]}, lifecycle status ACTIVE | LEGACY.
+# --------------------------------------------------------------------------------------------
+
+
+def foundation_model(
+    model_id: str,
+    status: str = "ACTIVE",
+    *,
+    name: str | None = None,
+    region: str = "us-west-2",
+    inputs: tuple[str, ...] = ("TEXT", "IMAGE"),
+    outputs: tuple[str, ...] = ("IMAGE",),
+) -> dict[str, Any]:
+    """One ``FoundationModelSummary`` as ListFoundationModels returns it."""
+    return {
+        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}",
+        "modelId": model_id,
+        "modelName": name or model_id,
+        "providerName": model_id.split(".")[0].capitalize(),
+        "inputModalities": list(inputs),
+        "outputModalities": list(outputs),
+        "responseStreamingSupported": False,
+        "customizationsSupported": [],
+        "inferenceTypesSupported": ["ON_DEMAND"],
+        "modelLifecycle": {"status": status},
+    }
+
+
+#: Region -> the image models listed there ("*": any other region). Late-2026 picture from the
+#: brief: Nova Canvas Legacy in us-east-1, Titan v2 gone, Stability's models Active in us-west-2.
+DEFAULT_FOUNDATION_MODELS: dict[str, list[dict[str, Any]]] = {
+    "us-east-1": [foundation_model(NOVA_CANVAS, "LEGACY", region="us-east-1")],
+    "us-west-2": [
+        foundation_model(model_id, "ACTIVE")
+        for model_id in (
+            "stability.stable-image-core-v1:1",
+            "stability.stable-image-ultra-v1:1",
+            "stability.sd3-5-large-v1:0",
+            "stability.stable-image-remove-background-v1:0",
+            "stability.stable-image-search-replace-v1:0",
+            "stability.stable-image-inpaint-v1:0",
+            "stability.stable-outpaint-v1:0",
+            "stability.stable-fast-upscale-v1:0",
+        )
+    ]
+    + [foundation_model("amazon.titan-embed-text-v2:0", outputs=("EMBEDDING",))],
+    "*": [],
+}
+
 
 # --------------------------------------------------------------------------------------------
 # Public helpers
@@ -693,11 +756,13 @@ def _check_nova(
     cfg_path = "#/imageGenerationConfig"
     count, seed, seed_given = 1, 12 if not titan else 42, False  # [unverified] defaults
     if "imageGenerationConfig" in body and task != "BACKGROUND_REMOVAL":
-        cfg = c.obj(
-            body["imageGenerationConfig"],
-            cfg_path,
-            optional=["width", "height", "quality", "numberOfImages", "cfgScale", "seed"],
-        )
+        cfg_fields = ["width", "height", "quality", "numberOfImages", "cfgScale", "seed"]
+        if task in ("INPAINTING", "OUTPAINTING"):
+            # [AWS doc] image-gen-req-resp-structure: width and height "should not be provided
+            # for the INPAINTING, OUTPAINTING, or VIRTUAL_TRY_ON task types" (they answer at
+            # the input image's size).
+            cfg_fields = cfg_fields[2:]
+        cfg = c.obj(body["imageGenerationConfig"], cfg_path, optional=cfg_fields)
         if cfg is not None:
             width = c.integer(cfg, "width", cfg_path, lo=320, hi=4096)
             height = c.integer(cfg, "height", cfg_path, lo=320, hi=4096)
@@ -768,12 +833,16 @@ def _check_stability_t2i(model_id: str, body: Any, c: _Checker, small: bool) -> 
     aspect = c.string(b, "aspect_ratio", "#", enum=STABILITY_ASPECT_SIZES)
     seed = c.integer(b, "seed", "#", lo=0, hi=STABILITY_SEED_MAX)
     fmt = c.string(b, "output_format", "#", enum=STABILITY_FORMATS) or "png"
-    mode = c.string(b, "mode", "#", enum=("text-to-image", "image-to-image"))
+    # [AWS doc] SD3.5 Large: mode "text-to-image" | "image-to-image"; image-to-image requires
+    # prompt, image and strength. Stable Image Ultra: mode's enum is only "text-to-image"; its
+    # image-to-image request is prompt + image (+ strength, default 0.35), with no mode.
+    modes = ("text-to-image",) if variant == "ultra" else ("text-to-image", "image-to-image")
+    mode = c.string(b, "mode", "#", enum=modes)
     c.number(b, "strength", "#", lo=0.0, hi=1.0)
     source = c.image(b, "image", "#")
-    img2img = mode == "image-to-image" or (variant == "ultra" and "image" in b and mode is None)
+    img2img = mode == "image-to-image" or (variant == "ultra" and "image" in b)
     if img2img:
-        for key in ("image", "strength"):
+        for key in ("image",) if variant == "ultra" else ("image", "strength"):
             if key not in b:
                 c.add("#", f"required key [{key}] not found (image-to-image)")
         if "aspect_ratio" in b:
@@ -796,8 +865,10 @@ def _check_stability_t2i(model_id: str, body: Any, c: _Checker, small: bool) -> 
     return _Plan("stability", 1, w, h, real_seed, fmt, False, given, f"{model_id}|{prompt}")
 
 
-# Stability Image Services. [unverified] Field lists are Stability's v2beta REST fields, which the
-# Bedrock pages describe as passed through in the InvokeModel body; ids [seen] in many repos.
+# Stability Image Services. [AWS doc] stable-image-services (Bedrock user guide): the required
+# and optional parameters of each service, called with the "us." inference-profile ids that
+# AWS's own examples use. Search-recolor, erase, control, style and creative services are
+# modelled from the same page but not used by gallery_kit.
 _STYLE_PRESETS = (
     "3d-model", "analog-film", "anime", "cinematic", "comic-book", "digital-art", "enhance",
     "fantasy-art", "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk",
@@ -810,10 +881,18 @@ class _Service:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     images: tuple[str, ...] = ("image",)
-    grow_mask_max: int = 100
+    grow_mask_max: int = 20
     creativity: tuple[float, float] = (0.0, 1.0)
     scale: int = 1
     transparent: bool = False
+    # [AWS doc] stable-image-services: "Every side of the image must be at least 64 pixels.
+    # The total pixel count cannot exceed 9,437,184 pixels. Image aspect ratio must be between
+    # 1:2.5 and 2.5:1." (Fast Upscale and Creative Upscale have their own limits, below.)
+    min_side: int = 64
+    max_side: int | None = None
+    min_pixels: int | None = None
+    max_pixels: int | None = 9_437_184
+    max_aspect: float | None = 2.5
 
 
 _COMMON = ("seed", "output_format")
@@ -839,18 +918,36 @@ STABILITY_SERVICES: dict[str, _Service] = {
     "stability.stable-image-erase-object-v1:0": _Service(
         ("image",), ("mask", "grow_mask", *_COMMON), images=("image", "mask"), grow_mask_max=20
     ),
+    # [AWS doc] creativity "Range between 0.1 and 1.0. Default 0.5"; margins 0-2000.
     "stability.stable-outpaint-v1:0": _Service(
         ("image",),
         ("left", "right", "up", "down", "prompt", "creativity", "style_preset", *_COMMON),
+        creativity=(0.1, 1.0),
     ),
-    "stability.stable-fast-upscale-v1:0": _Service(("image",), ("output_format",), scale=4),
+    # [AWS doc] "Width must be between 32 and 1,536 pixels. Height must be between 32 and 1,536
+    # pixels. Total pixel count must be between 1,024 and 1,048,576 pixels." 4x the resolution.
+    "stability.stable-fast-upscale-v1:0": _Service(
+        ("image",),
+        ("output_format",),
+        scale=4,
+        min_side=32,
+        max_side=1536,
+        min_pixels=1024,
+        max_pixels=1_048_576,
+        max_aspect=None,
+    ),
+    # [AWS doc] creativity "Range between 0.1 and 0.5. Default 0.35".
     "stability.stable-conservative-upscale-v1:0": _Service(
-        ("image", "prompt"), ("negative_prompt", "creativity", *_COMMON), creativity=(0.2, 0.5)
+        ("image", "prompt"), ("negative_prompt", "creativity", *_COMMON), creativity=(0.1, 0.5)
     ),
+    # [AWS doc] "Total pixel count must be between 4,096 and 1,048,576 pixels."
     "stability.stable-creative-upscale-v1:0": _Service(
         ("image", "prompt"),
         ("negative_prompt", "creativity", "style_preset", *_COMMON),
         creativity=(0.1, 0.5),
+        min_pixels=4096,
+        max_pixels=1_048_576,
+        max_aspect=None,
     ),
     "stability.stable-image-control-sketch-v1:0": _Service(
         ("image", "prompt"), ("control_strength", "negative_prompt", "style_preset", *_COMMON)
@@ -902,8 +999,8 @@ def _check_stability_service(model_id: str, body: Any, c: _Checker, small: bool)
     if model_id.endswith("stable-outpaint-v1:0") and not c.errors and not any(margins):
         c.add("#", "at least one of [left, right, up, down] must be greater than 0")
     source = decoded.get(spec.images[0])
-    if source is not None and min(source.size) < 64:
-        c.add(f"#/{spec.images[0]}", f"image sides must be at least 64 px, got {source.size}")
+    if source is not None:
+        _check_service_image(spec, source.size, f"#/{spec.images[0]}", c)
     if c.errors or source is None:
         return None
     w = (source.size[0] + margins[0] + margins[1]) * spec.scale
@@ -912,6 +1009,20 @@ def _check_stability_service(model_id: str, body: Any, c: _Checker, small: bool)
         w, h = max(8, w // 8), max(8, h // 8)
     real_seed, given = _stability_seed(seed, f"{model_id}|{prompt}")
     return _Plan("stability", 1, w, h, real_seed, fmt, spec.transparent, given, model_id + prompt)
+
+
+def _check_service_image(spec: _Service, size: tuple[int, int], path: str, c: _Checker) -> None:
+    w, h = size
+    if min(w, h) < spec.min_side:
+        c.add(path, f"image sides must be at least {spec.min_side} px, got {size}")
+    if spec.max_side is not None and max(w, h) > spec.max_side:
+        c.add(path, f"image sides must be at most {spec.max_side} px, got {size}")
+    if spec.min_pixels is not None and w * h < spec.min_pixels:
+        c.add(path, f"total pixel count {w * h} must be at least {spec.min_pixels}")
+    if spec.max_pixels is not None and w * h > spec.max_pixels:
+        c.add(path, f"total pixel count {w * h} must be at most {spec.max_pixels}")
+    if spec.max_aspect is not None and max(w, h) > spec.max_aspect * min(w, h):
+        c.add(path, f"aspect ratio of {w}x{h} is outside 1:2.5 to 2.5:1")
 
 
 #: Inference-profile prefixes accepted in front of the Stability ids (US profiles are the only
@@ -1044,6 +1155,12 @@ class BedrockEndpoint:
         self.small_images = False
         self.allow_bearer_token = False
         self.nova_seed_max = NOVA_SEED_MAX
+        #: GET /foundation-models: region -> model summaries ("*" for any other region), or
+        #: set ``foundation_models_reply`` (e.g. an AccessDeniedException) to answer that.
+        self.foundation_models: dict[str, list[dict[str, Any]]] = {
+            k: list(v) for k, v in DEFAULT_FOUNDATION_MODELS.items()
+        }
+        self.foundation_models_reply: Reply | None = None
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
         self._default = Reply.ok()
@@ -1175,6 +1292,9 @@ class BedrockEndpoint:
         if not (auth.startswith("AWS4-HMAC-SHA256 ") or bearer_ok):
             self._send_error(h, "UnrecognizedClientException", MESSAGES["bad_auth"])
             return
+        if h.command == "GET" and path == "/foundation-models":
+            self._list_foundation_models(h)
+            return
         if h.command != "POST" or not routed:
             self._violation(f"unsupported operation: {h.command} {path}")
             self._send_error(
@@ -1218,6 +1338,27 @@ class BedrockEndpoint:
             return
 
         self._play(h, self._next_reply(), plan)
+
+    def _list_foundation_models(self, h: _Handler) -> None:
+        reply = self.foundation_models_reply
+        if reply is not None and reply.kind == "error":
+            self._send_error(h, reply.code or "AccessDeniedException", reply.message or "")
+            return
+        query = parse_qs(urlsplit(h.path).query)
+        unknown = sorted(set(query) - {"byProvider", "byOutputModality", "byInferenceType"})
+        if unknown:
+            self._violation(f"ListFoundationModels: unsupported query parameter {unknown[0]}")
+        region = RecordedRequest("", None, dict(h.headers.items())).region or "*"
+        models = self.foundation_models.get(region, self.foundation_models.get("*", []))
+        wanted = query.get("byOutputModality", [None])[0]
+        provider = (query.get("byProvider", [None])[0] or "").lower()
+        summaries = [
+            m
+            for m in models
+            if (wanted is None or wanted in m["outputModalities"])
+            and (not provider or m["providerName"].lower() == provider)
+        ]
+        self._send_json(h, {"modelSummaries": summaries})
 
     def _play(self, h: _Handler, reply: Reply, plan: _Plan) -> None:
         kind = reply.kind

@@ -77,11 +77,13 @@ def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """The local Bedrock endpoint, reached through AWS_ENDPOINT_URL_BEDROCK_RUNTIME."""
+    """The local Bedrock endpoint, reached through AWS_ENDPOINT_URL_BEDROCK_RUNTIME (InvokeModel)
+    and AWS_ENDPOINT_URL_BEDROCK (the control plane's ListFoundationModels)."""
     from tests.bedrock_endpoint import BedrockEndpoint
 
     with BedrockEndpoint() as endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", endpoint.url)
         yield endpoint
 
 

@@ -122,7 +122,8 @@ def test_offline_generate_list_show_delete(tmp_path: Path, hermetic_env: Path) -
 
     shown = gk("show", newest_first[1], "--json", cwd=tmp_path)
     assert shown.code == 0
-    assert shown.rows == [rows[1]]
+    # show adds the image's lineage (issue 6): the ids of the images made from it.
+    assert shown.rows == [{**rows[1], "children": []}]
 
     deleted = gk("delete", newest_first[1], cwd=tmp_path)
     assert deleted.code == 0
