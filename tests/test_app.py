@@ -185,9 +185,7 @@ def test_broken_setting_shows_an_error_page(monkeypatch: pytest.MonkeyPatch) -> 
     assert error_page("<b>").children[1].value == "&lt;b&gt;"
 
 
-def test_pending_images_show_and_upload_later(
-    bucket: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pending_images_show_and_upload_later(bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """S3 really fails (the bucket is gone), then comes back: the image waits, then uploads."""
     import boto3
 
@@ -208,5 +206,104 @@ def test_pending_images_show_and_upload_later(
         wait_for(lambda: app.grid.items[0]["pending"] is False)
         assert [r.prompt for r in gallery.page().records] == ["kept safe"]
         assert gallery.outbox.ids() == []
+    finally:
+        app.close()
+
+
+def test_lightbox_operations_and_lineage(app: GalleryApp, gallery: Gallery) -> None:
+    app.panel.size.value = "Custom…"
+    app.panel.width.value, app.panel.height.value = 320, 320
+    generate(app, "a teapot on a table")
+    parent_id = app.grid.items[0]["id"]
+    send(app, type="open", id=parent_id)
+    wait_for(lambda: app.grid.detail.get("id") == parent_id)
+    ops = {op["name"]: op for op in app.grid.detail["operations"]}
+    assert list(ops) == ["vary", "remove-background", "edit", "extend", "upscale"]
+    assert all(op["disabled"] is None for op in ops.values())  # offline: all stand-ins
+    assert [f["value"] for f in ops["extend"]["fields"][:2]] == [480, 320]
+
+    send(
+        app, type="operation", id=parent_id, name="vary", params={"prompt": "", "similarity": "0.8"}
+    )
+    wait_for(lambda: app.grid.detail.get("id") not in (None, parent_id))
+    child = gallery.get(app.grid.detail["id"])
+    assert (child.parent_id, child.operation) == (parent_id, "vary")
+    assert app.grid.items[0]["id"] == child.id
+    assert app.grid.items[0]["badge"] == "variation"
+    assert app.grid.detail["lineage"][0] == {
+        "relation": "made from",
+        "id": parent_id,
+        "label": "a teapot on a table",
+    }
+
+    send(app, type="operation", id=child.id, name="remove-background", params={})
+    wait_for(lambda: app.grid.detail.get("id") not in (None, child.id))
+    cutout = app.grid.detail
+    assert cutout["transparent"] is True
+    assert app.grid.items[0]["transparent"] is True
+
+    send(app, type="open", id=parent_id)
+    wait_for(lambda: app.grid.detail.get("id") == parent_id)
+    assert [link["id"] for link in app.grid.detail["lineage"]] == [child.id]
+    assert app.grid.detail["lineage"][0]["relation"] == "made into (variation)"
+
+    # Bad input from the form: a readable message in the lightbox, nothing made.
+    count = len(app.grid.items)
+    send(
+        app,
+        type="operation",
+        id=parent_id,
+        name="extend",
+        params={"width": "wide", "height": "320"},
+    )
+    wait_for(lambda: "not a number" in app.grid.detail.get("message", ""))
+    send(
+        app,
+        type="operation",
+        id=parent_id,
+        name="edit",
+        params={"mask_prompt": "", "prompt": "a kettle"},
+    )
+    wait_for(lambda: "mask" in app.grid.detail.get("message", "").lower())
+    assert len(app.grid.items) == count
+    assert app.error.layout.display == "block"
+
+
+def test_model_picker_marks_what_bedrock_lists(
+    bedrock: object, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS mode: ListFoundationModels (the local endpoint) says Titan is gone; the picker says
+    so and Generate with it names a model that works instead of calling Bedrock."""
+    monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")
+    app = GalleryApp(Gallery.from_settings(load_settings()), poll_ms=0)
+    try:
+        wait_for(lambda: bool(app.panel.model_states))
+        labels = dict((v, k) for k, v in app.panel.model.options)
+        assert labels["amazon.nova-canvas-v1:0"].endswith("· Legacy")
+        assert "unavailable" in labels["amazon.titan-image-generator-v2:0"]
+        assert "unavailable" not in labels["stability.stable-image-core-v1:1"]
+        app.panel.model.value = "amazon.titan-image-generator-v2:0"
+        app.panel.prompt.value = "a lantern"
+        assert app.on_generate() is None
+        assert "BEDROCK_MODEL_ID=stability.stable-image-core-v1:1" in app.error.value
+        invokes = [r for r in bedrock.requests if "/invoke" in r.path]  # type: ignore[attr-defined]
+        assert invokes == []
+    finally:
+        app.close()
+
+
+def test_model_picker_falls_back_quietly_without_permission(
+    bedrock: object, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.bedrock_endpoint import Reply
+
+    bedrock.foundation_models_reply = Reply.access_denied()  # type: ignore[attr-defined]
+    monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")
+    app = GalleryApp(Gallery.from_settings(load_settings()), poll_ms=0)
+    try:
+        wait_for(lambda: bool(app.panel.model_states))
+        labels = dict((v, k) for k, v in app.panel.model.options)
+        assert labels["amazon.nova-canvas-v1:0"].endswith("· Legacy")  # the built-in table
+        assert app.error.layout.display == "none"
     finally:
         app.close()

@@ -6,7 +6,6 @@ widgets are updated from those threads (ipywidgets allows it; ``with output:`` i
 
 from __future__ import annotations
 
-import base64
 import html
 import logging
 import threading
@@ -22,7 +21,10 @@ from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest
 from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.models import MODELS
 from gallery_kit.records import ImageRecord, is_image_id
+from gallery_kit.routing import available_operations
 from gallery_kit.ui.grid import GalleryGrid
+from gallery_kit.ui.lightbox import caption, data_url, lightbox_detail
+from gallery_kit.ui.operations import OPERATION_NAMES, edit_request
 from gallery_kit.ui.panel import GenerationPanel
 
 log = logging.getLogger(__name__)
@@ -43,13 +45,12 @@ OFFLINE_TEXT = (
 )
 
 
-def _caption(prompt: str, limit: int = 60) -> str:
-    prompt = " ".join(prompt.split())
-    return prompt if len(prompt) <= limit else prompt[: limit - 1] + "…"
-
-
-def _data_url(data: bytes, content_type: str) -> str:
-    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
+def _badge(record: ImageRecord) -> str | None:
+    if record.operation:
+        return OPERATION_NAMES.get(record.operation, record.operation)
+    if record.model_id == "offline":
+        return "offline"
+    return "imported" if record.source == "adopted" else None
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -192,25 +193,72 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         except (InvalidRequest, ConfigError) as exc:
             self.show_error(str(exc))
             return None
+        unusable = None if self.gallery.offline else self.panel.unusable_reason()
+        if unusable:
+            self.show_error(unusable)
+            return None
+        n = request.count
+        label = f"Generating {n} image{'s' if n > 1 else ''} with {self.panel.spec.name}"
+        if self.gallery.offline:
+            label = f"Generating {n} placeholder{'s' if n > 1 else ''} (offline)"
+        return self._start_paid(label, lambda: self.gallery.generate(request))
+
+    def run_operation(self, image_id: str, name: str, params: dict[str, Any]) -> Future[Any] | None:
+        """A lightbox operation (vary, remove-background, edit, extend, upscale) on an image."""
+        if self._busy:
+            return None
+        self.show_error(None)
+        self.show_warning([])
+        try:
+            edit = edit_request(image_id, name, params, self.gallery.default_model_id)
+        except InvalidRequest as exc:
+            self._operation_failed(image_id, str(exc))
+            return None
+        label = f"Making a {OPERATION_NAMES.get(name, name)} of {image_id}"
+
+        def opened(result: GenerationResult) -> None:
+            if result.records:
+                self.open_image(result.records[0].id)
+
+        return self._start_paid(
+            label, lambda: self.gallery.apply(edit), on_done=opened, image_id=image_id
+        )
+
+    def _operation_failed(self, image_id: str, message: str) -> None:
+        self.show_error(message)
+        if self.grid.detail.get("id") == image_id:
+            self.grid.detail = {**self.grid.detail, "message": message, "busy": False}
+
+    def _start_paid(
+        self,
+        label: str,
+        call: Callable[[], GenerationResult],
+        *,
+        on_done: Callable[[GenerationResult], None] | None = None,
+        image_id: str | None = None,
+    ) -> Future[Any] | None:
+        """Run one paid model call off the message loop: rate limit, spinner, errors in page."""
         now = self._clock()
         while self._recent and now - self._recent[0] > 60:
             self._recent.popleft()
         if self.rate_limit and len(self._recent) >= self.rate_limit:
             wait = 60 - (now - self._recent[0])
-            self.show_error(
+            message = (
                 f"This dashboard allows {self.rate_limit} generations per minute (each one is "
                 f"paid for); try again in {wait:.0f} s, or raise GALLERY_RATE_LIMIT."
             )
+            if image_id:
+                self._operation_failed(image_id, message)
+            else:
+                self.show_error(message)
             return None
         self._recent.append(now)
         self._busy = True
         self.panel.set_busy(True)
+        if image_id and self.grid.detail.get("id") == image_id:
+            self.grid.detail = {**self.grid.detail, "busy": True, "message": f"{label}…"}
         started = time.monotonic()
         done = threading.Event()
-        n = request.count
-        label = f"Generating {n} image{'s' if n > 1 else ''} with {self.panel.spec.name}"
-        if self.gallery.offline:
-            label = f"Generating {n} placeholder{'s' if n > 1 else ''} (offline)"
 
         def tick() -> None:
             while not done.wait(0.5):
@@ -221,13 +269,16 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
         def work() -> GenerationResult | None:
             try:
-                result = self.gallery.generate(request)
+                result = call()
             except GalleryError as exc:
-                self._set_status("Generation failed.")
-                self.show_error(str(exc))
+                self._set_status("Failed.")
+                if image_id:
+                    self._operation_failed(image_id, str(exc))
+                else:
+                    self.show_error(str(exc))
                 return None
             except Exception as exc:
-                self._set_status("Generation failed.")
+                self._set_status("Failed.")
                 self.show_error(_unexpected(exc))
                 return None
             finally:
@@ -244,6 +295,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             )
             self.show_warning(result.warnings)
             self._add_new(result.records)
+            if on_done is not None:
+                on_done(result)
             return result
 
         return self._gen_pool.submit(work)
@@ -254,7 +307,25 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     # --- gallery state ------------------------------------------------------------------
 
+    def _load_model_states(self) -> None:
+        """Ask Bedrock once per session which image models are alive here (quietly falls back
+        to the built-in table without bedrock:ListFoundationModels)."""
+        from gallery_kit.catalog import ModelCatalog
+
+        settings = self.gallery.settings
+        catalog = (
+            ModelCatalog.from_settings(settings)
+            if settings
+            else ModelCatalog(offline=self.gallery.offline)
+        )
+        states = catalog.states()
+        self.panel.set_model_states(
+            {model_id: (state.status, state.region) for model_id, state in states.items()}
+        )
+
     def _start(self) -> None:
+        if not self.gallery.offline:
+            self._io_pool.submit(self._guard, self._load_model_states)
         try:
             self.gallery.sync_outbox()
         except GalleryError as exc:
@@ -342,7 +413,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             src = self.gallery.store.url_for(record.thumbnail_key)
         if src is None:
             try:
-                src = _data_url(self.gallery.read_thumbnail(record), "image/webp")
+                src = data_url(self.gallery.read_thumbnail(record), "image/webp")
             except GalleryError as exc:
                 log.info("no thumbnail for %s: %s", record.id, exc)
                 return None
@@ -365,12 +436,11 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 {
                     "id": record.id,
                     "prompt": record.prompt,
-                    "caption": _caption(record.prompt),
+                    "caption": caption(record.prompt),
                     "src": self._thumb_src(record),
                     "pending": self.gallery.is_pending(record.id),
-                    "badge": "offline"
-                    if record.model_id == "offline"
-                    else ("imported" if record.source == "adopted" else None),
+                    "transparent": record.operation == "remove-background",
+                    "badge": _badge(record),
                 }
             )
         self.grid.items = items
@@ -423,6 +493,11 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             self._io_pool.submit(self._guard, self.reuse, image_id)
         elif kind == "delete" and image_id:
             self._io_pool.submit(self._guard, self.delete, image_id)
+        elif kind == "operation" and image_id:
+            params = content.get("params")
+            self.run_operation(
+                image_id, str(content.get("name")), params if isinstance(params, dict) else {}
+            )
         elif kind == "load_more":
             self._io_pool.submit(self._guard, self._load_more)
         elif kind == "poll":
@@ -433,41 +508,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     def open_image(self, image_id: str) -> None:
         record = self.gallery.get(image_id)
-        pending = self.gallery.is_pending(image_id)
-        src = None if pending else self.gallery.store.url_for(record.original_key)
-        ext = record.original_key.rsplit(".", 1)[-1] if "." in record.original_key else "png"
-        filename = f"gallery-{record.id}.{ext}"
-        download = src
-        if src is None:
-            src = _data_url(self.gallery.read_original(record), record.content_type)
-            download = src
-        settings: list[tuple[str, object]] = [
-            ("Model", record.model_id),
-            ("Seed", record.seed),
-            ("Size", f"{record.width}×{record.height}"),
-            ("Style", record.style),
-            ("Quality", record.quality),
-            ("CFG scale", record.cfg_scale),
-            ("Images in request", record.batch_size if record.batch_size > 1 else None),
-            ("Created", record.created_at),
-            ("Id", record.id),
-            ("Source", "imported from the bucket" if record.source == "adopted" else None),
-        ]
-        self.grid.detail = {
-            "id": record.id,
-            "prompt": record.prompt,
-            "negative_prompt": record.negative_prompt,
-            "settings": [[k, v] for k, v in settings if v is not None and v != ""],
-            "seed": record.seed,
-            "src": src,
-            "download_url": download,
-            "filename": filename,
-            "pending": pending,
-            "transparent": record.content_type == "image/png"
-            and record.operation == "remove-background",
-            "lineage": [],
-            "operations": [],
-        }
+        reasons = available_operations(self.gallery.default_model_id, offline=self.gallery.offline)
+        self.grid.detail = lightbox_detail(self.gallery, record, reasons)
 
     def _step(self, image_id: str, by: int) -> None:
         with self._lock:

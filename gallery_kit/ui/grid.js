@@ -44,6 +44,7 @@ function render({ model, el: root }) {
     img.width = item.tw || 256;
     img.height = item.th || 256;
     if (item.src) img.src = item.src;
+    if (item.transparent) img.classList.add("gk-checker");
     img.addEventListener("error", () => send({ type: "thumb_error", id: item.id }), { once: true });
     const cap = el("figcaption", "gk-caption", item.caption);
     fig.append(img, cap);
@@ -63,7 +64,7 @@ function render({ model, el: root }) {
     const old = new Map();
     for (const node of grid.children) old.set(node.dataset.key, node);
     const nodes = items.map((item) => {
-      const key = [item.id, item.src, item.pending, item.caption].join("\u0000");
+      const key = [item.id, item.src, item.pending, item.caption, item.badge].join("\u0000");
       const existing = old.get(key);
       if (existing) return existing;
       const node = tile(item);
@@ -83,6 +84,45 @@ function render({ model, el: root }) {
     const tr = el("tr");
     tr.append(el("th", null, label), el("td", null, value));
     table.append(tr);
+  }
+
+  // The inputs an operation needs, shown under its button; "Run" sends them to the kernel.
+  function openForm(form, d, op) {
+    form.replaceChildren();
+    form.hidden = false;
+    form.dataset.op = op.name;
+    const inputs = {};
+    for (const f of op.fields || []) {
+      const label = el("label", "gk-op-field");
+      label.append(el("span", null, f.label));
+      const input = document.createElement("input");
+      input.className = `gk-op-${f.name}`;
+      input.type = f.type || "text";
+      if (f.min !== undefined) input.min = f.min;
+      if (f.max !== undefined) input.max = f.max;
+      if (f.step !== undefined) input.step = f.step;
+      if (f.placeholder) input.placeholder = f.placeholder;
+      if (f.value !== undefined && f.value !== null) input.value = String(f.value);
+      if (f.required) input.required = true;
+      label.append(input);
+      form.append(label);
+      inputs[f.name] = input;
+    }
+    const run = el("button", "gk-op-run", op.fields && op.fields.length ? `Run: ${op.label}` : op.label);
+    run.type = "submit";
+    const cancel = el("button", "gk-op-cancel", "Cancel");
+    cancel.type = "button";
+    cancel.addEventListener("click", () => { form.hidden = true; form.replaceChildren(); });
+    form.append(run, cancel);
+    form.onsubmit = (e) => {
+      e.preventDefault();
+      const params = {};
+      for (const [name, input] of Object.entries(inputs)) params[name] = input.value;
+      run.disabled = true;
+      send({ type: "operation", id: d.id, name: op.name, params });
+    };
+    const first = Object.values(inputs)[0];
+    if (first) first.focus(); else run.focus();
   }
 
   function close() {
@@ -156,14 +196,24 @@ function render({ model, el: root }) {
       info.append(list);
     }
     if ((d.operations || []).length) {
+      info.append(el("h3", "gk-detail-title", "Make more from this image"));
       const ops = el("div", "gk-operations");
+      const form = el("form", "gk-op-form");
+      form.hidden = true;
       for (const op of d.operations) {
         const b = el("button", `gk-op gk-op-${op.name}`, op.label);
         b.type = "button";
-        b.addEventListener("click", () => send({ type: "operation", id: d.id, name: op.name }));
+        if (op.disabled) {
+          b.disabled = true;
+          b.title = op.disabled;
+        } else {
+          b.title = op.help || "";
+          b.addEventListener("click", () => openForm(form, d, op));
+        }
+        if (d.busy) b.disabled = true;
         ops.append(b);
       }
-      info.append(ops);
+      info.append(ops, form);
     }
     if (d.message) info.append(el("div", "gk-detail-message", d.message));
 

@@ -25,9 +25,17 @@ CUSTOM = "Custom…"
 PROMPT_LIMIT = 1024
 
 
-def _label(spec: ModelSpec) -> str:
-    state = {"active": "", "legacy": " · Legacy", "end-of-life": " · end of life"}[spec.status]
-    return f"{spec.name} ({spec.default_region}){state}"
+_STATE_TEXT = {
+    "active": "",
+    "legacy": " · Legacy",
+    "end-of-life": " · end of life (unavailable)",
+    "unavailable": " · not offered here (unavailable)",
+}
+
+
+def _label(spec: ModelSpec, status: str | None = None, region: str | None = None) -> str:
+    state = _STATE_TEXT.get(status or spec.status, "")
+    return f"{spec.name} ({region or spec.default_region}){state}"
 
 
 def estimate_cost(spec: ModelSpec, width: int, height: int, quality: str, count: int) -> str:
@@ -43,6 +51,7 @@ class GenerationPanel:
 
     def __init__(self, *, model_id: str, show_cost: bool) -> None:
         self.show_cost = show_cost
+        self.model_states: dict[str, tuple[str, str]] = {}
         wide = w.Layout(width="100%")
         self.prompt = w.Textarea(
             placeholder="Describe the image you want…", layout=w.Layout(width="100%", height="80px")
@@ -137,6 +146,32 @@ class GenerationPanel:
             widget.observe(self._update_cost, "value")
         self._update_model()
         self._update_count()
+
+    def set_model_states(self, states: dict[str, tuple[str, str]]) -> None:
+        """Mark each model's lifecycle state ({model id: (status, region)}) in the picker.
+
+        ipywidgets cannot grey out one option, so unusable models say so in their label and
+        the app refuses to generate with them (naming a model that works).
+        """
+        self.model_states = states
+        options = []
+        for _label_text, model_id in self.model.options:
+            status, region = states.get(model_id, (None, None))
+            options.append((_label(get_model(model_id), status, region), model_id))
+        value = self.model.value
+        self.model.options = options
+        self.model.value = value
+
+    def unusable_reason(self) -> str | None:
+        status, region = self.model_states.get(self.model.value, (None, None))
+        if status in ("end-of-life", "unavailable"):
+            from gallery_kit.bedrock_errors import switch_hint
+
+            where = f" in {region}" if region else ""
+            return (
+                f"{self.spec.name} is {status.replace('-', ' ')}{where}; {switch_hint(self.spec)}."
+            )
+        return None
 
     @property
     def spec(self) -> ModelSpec:
