@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gallery_kit.errors import GalleryError, ImageNotFound, InvalidImage, ModelFailed
 from gallery_kit.imaging import MAX_SOURCE_BYTES, image_size, make_thumbnail, sniff_content_type
-from gallery_kit.models import GenerationRequest, ModelSpec, get_model, validate
+from gallery_kit.models import GenerationRequest, ModelOutput, ModelSpec, get_model, validate
 from gallery_kit.records import (
     ImageRecord,
     adopted_image_id,
@@ -125,54 +125,53 @@ class Gallery:
     def generate(self, request: GenerationRequest) -> GenerationResult:
         spec, valid = self.prepare(request)
         output = self.generator.invoke(spec, valid)
-        model_id = self.generator.recorded_model_id(spec)
+        made = self._secure(
+            output,
+            spec.name,
+            prompt=valid.prompt,
+            negative_prompt=valid.negative_prompt,
+            style=valid.style,
+            quality=valid.quality,
+            cfg_scale=valid.cfg_scale,
+            model_id=self.generator.recorded_model_id(spec),
+            batch_size=valid.count,
+        )
+        result = self._keep(made, list(output.warnings))
+        result.request = valid
+        return result
+
+    def _secure(
+        self, output: ModelOutput, model_name: str, **fields: Any
+    ) -> list[tuple[ImageRecord, bytes, bytes]]:
+        """Record each returned image and write it to the outbox: from the moment the model has
+        answered, the (paid) bytes are ours to keep, whatever happens to the upload."""
         now = self._clock()
         made: list[tuple[ImageRecord, bytes, bytes]] = []
         for image in output.images:
             content_type = sniff_content_type(image.data)
             if content_type is None:
                 raise ModelFailed(
-                    f"{spec.name} returned bytes that are not an image; nothing was stored."
+                    f"{model_name} returned bytes that are not an image; nothing was stored."
                 )
-            thumb = make_thumbnail(image.data, where=f"{spec.name}'s image")
+            thumb = make_thumbnail(image.data, where=f"{model_name}'s image")
             # One millisecond apart, so a batch lists in the order the model returned it.
             image_id = new_image_id(now - timedelta(milliseconds=image.index))
             record = ImageRecord(
                 id=image_id,
-                prompt=valid.prompt,
-                negative_prompt=valid.negative_prompt,
-                style=valid.style,
                 width=thumb.source_width,
                 height=thumb.source_height,
-                quality=valid.quality,
-                cfg_scale=valid.cfg_scale,
                 seed=image.seed,
-                model_id=model_id,
                 created_at=now_iso(now),
                 content_type=content_type,
                 byte_size=len(image.data),
                 original_key=original_key(self._prefix, image_id, content_type),
                 thumbnail_key=thumbnail_key(self._prefix, image_id),
                 batch_index=image.index,
-                batch_size=valid.count,
+                **fields,
             )
-            # Durable first: once the model has answered, the bytes are ours to keep.
             self.outbox.add(record, image.data, thumb.data)
             made.append((record, image.data, thumb.data))
-
-        result = GenerationResult([r for r, _, _ in made], list(output.warnings), request=valid)
-        with ThreadPoolExecutor(max_workers=max(1, len(made))) as pool:
-            outcomes = list(pool.map(self._upload, made))
-        failures = [(r.id, err) for (r, _, _), err in zip(made, outcomes, strict=True) if err]
-        if failures:
-            result.pending = [i for i, _ in failures]
-            result.warnings.append(
-                f"{len(failures)} image(s) are kept on this machine and will upload when the "
-                f"store is back: {failures[0][1]}"
-            )
-        elif self.outbox.ids():
-            self.sync_outbox()  # the store works again: send what was waiting
-        return result
+        return made
 
     @property
     def _prefix(self) -> str:
@@ -207,44 +206,24 @@ class Gallery:
         parent = self.get(plan.edit.image_id)
         job = prepare_job(plan, parent, self.read_original(parent))
         output = self.generator.edit(job)
-        model_id = self.generator.recorded_model_id(job.spec)
-        now = self._clock()
-        made: list[tuple[ImageRecord, bytes, bytes]] = []
-        for image in output.images:
-            content_type = sniff_content_type(image.data)
-            if content_type is None:
-                raise ModelFailed(
-                    f"{job.spec.name} returned bytes that are not an image; nothing was stored."
-                )
-            thumb = make_thumbnail(image.data, where=f"{job.spec.name}'s image")
-            image_id = new_image_id(now - timedelta(milliseconds=image.index))
-            record = ImageRecord(
-                id=image_id,
-                prompt=job.prompt or parent.prompt,
-                negative_prompt=plan.edit.negative_prompt,
-                width=thumb.source_width,
-                height=thumb.source_height,
-                seed=image.seed,
-                model_id=model_id,
-                created_at=now_iso(now),
-                content_type=content_type,
-                byte_size=len(image.data),
-                original_key=original_key(self._prefix, image_id, content_type),
-                thumbnail_key=thumbnail_key(self._prefix, image_id),
-                batch_index=image.index,
-                batch_size=len(output.images),
-                parent_id=parent.id,
-                operation=plan.edit.operation,
-                extra=edit_extra(job),
-            )
-            self.outbox.add(record, image.data, thumb.data)
-            made.append((record, image.data, thumb.data))
+        made = self._secure(
+            output,
+            job.spec.name,
+            prompt=job.prompt or parent.prompt,
+            negative_prompt=plan.edit.negative_prompt,
+            model_id=self.generator.recorded_model_id(job.spec),
+            batch_size=len(output.images),
+            parent_id=parent.id,
+            operation=plan.edit.operation,
+            extra=edit_extra(job),
+        )
         return self._keep(made, list(output.warnings))
 
     def _keep(
         self, made: list[tuple[ImageRecord, bytes, bytes]], warnings: list[str]
     ) -> GenerationResult:
-        """Upload what is already in the outbox; what fails stays there (as in generate)."""
+        """Upload what :meth:`_secure` put in the outbox (side by side); what fails stays there
+        and is reported as a warning beside the images."""
         result = GenerationResult([r for r, _, _ in made], warnings)
         with ThreadPoolExecutor(max_workers=max(1, len(made))) as pool:
             outcomes = list(pool.map(self._upload, made))
@@ -256,7 +235,7 @@ class Gallery:
                 f"store is back: {failures[0][1]}"
             )
         elif self.outbox.ids():
-            self.sync_outbox()
+            self.sync_outbox()  # the store works again: send what was waiting
         return result
 
     def children(self, image_id: str) -> list[ImageRecord]:
