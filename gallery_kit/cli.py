@@ -15,7 +15,7 @@ from typing import Any
 
 from gallery_kit.cli_edit import EDIT_COMMANDS, add_edit_parsers, edit_request
 from gallery_kit.errors import GalleryError
-from gallery_kit.gallery import Gallery
+from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.models import MODELS, GenerationRequest
 from gallery_kit.records import ImageRecord
 from gallery_kit.settings import load_settings
@@ -154,12 +154,18 @@ def _cmd_generate(gallery: Gallery, args: argparse.Namespace) -> int:
         cfg_scale=args.cfg_scale,
         model_id=args.model or gallery.default_model_id,
     )
-    result = gallery.generate(request)
+    return _print_result(gallery, gallery.generate(request), as_json=args.json)
+
+
+def _print_result(gallery: Gallery, result: GenerationResult, *, as_json: bool) -> int:
+    """Warnings on stderr, then one line (or JSON object) per new image on stdout."""
     for warning in result.warnings:
         print(f"gallery-kit: warning: {warning}", file=sys.stderr)
     for record in result.records:
-        if args.json:
+        if as_json:
             _print_json(record_json(gallery, record))
+        elif record.operation:
+            print(f"{_human(gallery, record)}\n  {record.operation} of {record.parent_id}")
         else:
             print(f"{_human(gallery, record)}\n  {gallery.uri(record)}")
     return 0
@@ -167,15 +173,7 @@ def _cmd_generate(gallery: Gallery, args: argparse.Namespace) -> int:
 
 def _cmd_edit(gallery: Gallery, args: argparse.Namespace) -> int:
     """vary / remove-background / edit / extend / upscale: print the new image(s)."""
-    result = gallery.apply(edit_request(args))
-    for warning in result.warnings:
-        print(f"gallery-kit: warning: {warning}", file=sys.stderr)
-    for record in result.records:
-        if args.json:
-            _print_json(record_json(gallery, record))
-        else:
-            print(f"{_human(gallery, record)}\n  {record.operation} of {record.parent_id}")
-    return 0
+    return _print_result(gallery, gallery.apply(edit_request(args)), as_json=args.json)
 
 
 def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
