@@ -8,21 +8,18 @@ and leave what is already stored untouched.
 from __future__ import annotations
 
 import hashlib
-import io
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import pytest
-from PIL import Image
 
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.cli import main as cli_main
 from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
+from tests.images import png, png_header_claiming
 
 
 @dataclass(frozen=True)
@@ -240,32 +237,6 @@ def test_missing_bucket_and_no_credentials(
     assert "No AWS credentials found" in err
 
 
-def _png(width: int, height: int) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), "teal").save(out, "PNG")
-    return out.getvalue()
-
-
-def _bomb_png(width: int, height: int) -> bytes:
-    """A valid PNG header claiming a huge size, with almost no data behind it."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 def test_bad_objects_under_the_prefix(
     bucket: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -274,11 +245,11 @@ def test_bad_objects_under_the_prefix(
     gallery.generate(GenerationRequest("already stored", width=320, height=320))
     before = fingerprint(gallery)
     s3 = boto3.client("s3", region_name="us-east-1")
-    good = _png(400, 300)
+    good = png(400, 300)
     s3.put_object(Bucket=bucket, Key="uploads/good.png", Body=good)
     s3.put_object(Bucket=bucket, Key="uploads/notes.png", Body=b"this is text, not a picture")
     s3.put_object(Bucket=bucket, Key="uploads/truncated.png", Body=good[: len(good) // 2])
-    s3.put_object(Bucket=bucket, Key="uploads/bomb.png", Body=_bomb_png(12_000, 12_000))
+    s3.put_object(Bucket=bucket, Key="uploads/bomb.png", Body=png_header_claiming(12_000, 12_000))
     s3.put_object(Bucket=bucket, Key="uploads/huge.png", Body=b"\0" * (100 * 1024 * 1024))
     s3.put_object(
         Bucket=bucket, Key="gallery-kit/meta/0000000000001-aaaaaaaaaa.json", Body=b"{not json"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import struct
 import time
-import zlib
 
 import pytest
 from PIL import Image
@@ -21,32 +19,13 @@ from gallery_kit.imaging import (
 from gallery_kit.models import get_model, validate
 from gallery_kit.models.base import GenerationRequest
 from gallery_kit.offline import OFFLINE_MODEL_ID, OfflineGenerator, paint
+from tests.images import png_header_claiming
 
 
 def _encode(image: Image.Image, fmt: str = "PNG", **kwargs: object) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **kwargs)
     return out.getvalue()
-
-
-def _png_header_claiming(width: int, height: int) -> bytes:
-    """A well-formed PNG whose IHDR claims ``width`` x ``height`` (the data is tiny)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def _decoded(data: bytes) -> Image.Image:
@@ -133,7 +112,7 @@ def test_non_images_are_invalid_image(data: bytes) -> None:
 
 
 def test_decompression_bomb_beyond_pillows_limit_is_refused() -> None:
-    data = _png_header_claiming(100_000, 100_000)
+    data = png_header_claiming(100_000, 100_000)
     with pytest.raises(InvalidImage) as caught:
         make_thumbnail(data, where="bomb.png")
     assert "pixels" in str(caught.value)
@@ -142,7 +121,7 @@ def test_decompression_bomb_beyond_pillows_limit_is_refused() -> None:
 
 def test_image_over_our_own_pixel_cap_is_refused_before_decoding() -> None:
     side = int(MAX_PIXELS**0.5) + 16  # below Pillow's own bomb limit, above ours
-    data = _png_header_claiming(side, side)
+    data = png_header_claiming(side, side)
     started = time.perf_counter()
     with pytest.raises(InvalidImage) as caught:
         make_thumbnail(data, where="huge.png")
@@ -152,7 +131,7 @@ def test_image_over_our_own_pixel_cap_is_refused_before_decoding() -> None:
 
 
 def test_image_size_reads_the_header_only() -> None:
-    assert image_size(_png_header_claiming(300, 200)) == (300, 200)
+    assert image_size(png_header_claiming(300, 200)) == (300, 200)
     with pytest.raises(InvalidImage):
         image_size(b"plain text")
 
