@@ -11,6 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+# The browser fixtures (one Chromium for the whole session) are registered once, here: imported
+# into two test modules they would start Playwright twice.
+pytest_plugins = ["tests.browser"]
+
 _NOTEBOOK_ENV = ("GALLERY_ENV_FILE", "GALLERY_DATA_DIR", "S3_BUCKET_NAME", "GALLERY_GENERATOR")
 
 

@@ -18,18 +18,11 @@ from playwright.sync_api import Dialog, Locator, Page, expect
 
 from gallery_kit.errors import ImageNotFound
 from tests.bedrock_endpoint import Reply
-from tests.browser import (  # noqa: F401 - importing the fixtures registers them here
+from tests.browser import (
     DOCS_SCREENSHOT,
     ServedApp,
     artifact_path,
     assert_no_traceback,
-    aws_app_fixture,
-    chromium_executable_fixture,
-    chromium_fixture,
-    dash_page_fixture,
-    fresh_offline_app_fixture,
-    offline_app_fixture,
-    offline_apps_fixture,
     open_dashboard,
     seed_images,
     store_ids,

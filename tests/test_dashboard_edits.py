@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import (  # noqa: F401 - importing the fixtures registers them here
+from tests.browser import (
     ServedApp,
     assert_no_traceback,
-    chromium_executable_fixture,
-    chromium_fixture,
-    dash_page_fixture,
-    fresh_offline_app_fixture,
-    offline_apps_fixture,
     open_dashboard,
     seed_images,
     start_app,

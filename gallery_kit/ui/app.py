@@ -10,7 +10,7 @@ import html
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -22,20 +22,14 @@ from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.models import MODELS
 from gallery_kit.records import ImageRecord, is_image_id
 from gallery_kit.routing import available_operations
+from gallery_kit.ui.feed import Feed
 from gallery_kit.ui.grid import GalleryGrid
-from gallery_kit.ui.lightbox import caption, data_url, lightbox_detail
+from gallery_kit.ui.lightbox import lightbox_detail
 from gallery_kit.ui.operations import OPERATION_NAMES, edit_request
 from gallery_kit.ui.panel import GenerationPanel
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 24
-#: Pages scanned at most per filter request, so a rare word cannot list a huge bucket at once.
-FILTER_SCAN_PAGES = 10
-#: Thumbnails kept in memory (bytes, offline mode): ~5-10 KB each.
-THUMB_CACHE = 600
-#: Presigned URLs are re-made after this long (they expire after 15 minutes).
-URL_MAX_AGE_S = 600
 OUTBOX_RETRY_S = 30
 
 OFFLINE_TEXT = (
@@ -43,14 +37,6 @@ OFFLINE_TEXT = (
     "stored in {where}. To use Amazon Bedrock and S3, set <code>S3_BUCKET_NAME</code> (and AWS "
     "credentials) in <code>.env</code> and restart — see the README."
 )
-
-
-def _badge(record: ImageRecord) -> str | None:
-    if record.operation:
-        return OPERATION_NAMES.get(record.operation, record.operation)
-    if record.model_id == "offline":
-        return "offline"
-    return "imported" if record.source == "adopted" else None
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -84,13 +70,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self._clock = clock
         self._gen_pool = ThreadPoolExecutor(1, thread_name_prefix="gk-generate")
         self._io_pool = ThreadPoolExecutor(2, thread_name_prefix="gk-io")
-        self._lock = threading.RLock()
-        self._records: list[ImageRecord] = []
-        self._ids: set[str] = set()
-        self._cursor: str | None = None
-        self._exhausted = False
-        self._filter = ""
-        self._thumbs: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self.feed = Feed(gallery)
         self._recent: deque[float] = deque()
         self._poll_busy = threading.Lock()
         self._last_outbox_try = 0.0
@@ -271,14 +251,18 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             try:
                 result = call()
             except GalleryError as exc:
-                self._set_status("Failed.")
+                self._set_status(
+                    "Generation failed." if image_id is None else "The operation failed."
+                )
                 if image_id:
                     self._operation_failed(image_id, str(exc))
                 else:
                     self.show_error(str(exc))
                 return None
             except Exception as exc:
-                self._set_status("Failed.")
+                self._set_status(
+                    "Generation failed." if image_id is None else "The operation failed."
+                )
                 self.show_error(_unexpected(exc))
                 return None
             finally:
@@ -349,106 +333,32 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             self._poll()
 
     def _reload(self) -> None:
-        with self._lock:
-            self._records, self._ids = [], set()
-            self._cursor, self._exhausted = None, False
-            for record in self.gallery.pending():
-                self._remember(record, at_end=True)
+        self.feed.reset()
         self._load_more()
 
-    def _remember(self, record: ImageRecord, *, at_end: bool) -> bool:
-        if record.id in self._ids:
-            return False
-        self._ids.add(record.id)
-        if at_end:
-            self._records.append(record)
-        else:
-            self._records.insert(0, record)
-        return True
-
-    def _matches(self, record: ImageRecord) -> bool:
-        return not self._filter or self._filter in record.prompt.casefold()
-
-    def _visible_count(self) -> int:
-        return sum(1 for r in self._records if self._matches(r))
-
     def _load_more(self) -> None:
-        """Fetch pages until one more screenful matches the filter (bounded)."""
         self.grid.loading = True
         try:
-            with self._lock:
-                target = self._visible_count() + PAGE_SIZE
-            pages = 0
-            while not self._exhausted and pages < FILTER_SCAN_PAGES:
-                page = self.gallery.page(cursor=self._cursor, limit=PAGE_SIZE)
-                pages += 1
-                with self._lock:
-                    for record in page.records:
-                        self._remember(record, at_end=True)
-                    self._cursor = page.next_cursor
-                    self._exhausted = page.next_cursor is None
-                    if page.problems:
-                        self.show_warning(page.problems[:3])
-                    if self._visible_count() >= target or not self._filter:
-                        break
+            problems = self.feed.load_more()
+            if problems:
+                self.show_warning(problems[:3])
         finally:
             self.grid.loading = False
             self._publish()
 
     def _add_new(self, records: list[ImageRecord]) -> None:
-        with self._lock:
-            for record in reversed(records):  # records[0] ends up first
-                self._remember(record, at_end=False)
+        self.feed.add_new(records)
         self._publish()
 
-    def _thumb_src(self, record: ImageRecord) -> str | None:
-        now = time.monotonic()
-        with self._lock:
-            cached = self._thumbs.get(record.id)
-            if cached and (cached[0].startswith("data:") or now - cached[1] < URL_MAX_AGE_S):
-                self._thumbs.move_to_end(record.id)
-                return cached[0]
-        src: str | None = None
-        if not self.gallery.is_pending(record.id):
-            src = self.gallery.store.url_for(record.thumbnail_key)
-        if src is None:
-            try:
-                src = data_url(self.gallery.read_thumbnail(record), "image/webp")
-            except GalleryError as exc:
-                log.info("no thumbnail for %s: %s", record.id, exc)
-                return None
-            except OSError:
-                return None
-        with self._lock:
-            self._thumbs[record.id] = (src, now)
-            while len(self._thumbs) > THUMB_CACHE:
-                self._thumbs.popitem(last=False)
-        return src
-
     def _publish(self) -> None:
-        """Send the visible items to the browser."""
-        with self._lock:
-            visible = [r for r in self._records if self._matches(r)]
-            has_more = not self._exhausted
-        items = []
-        for record in visible:
-            items.append(
-                {
-                    "id": record.id,
-                    "prompt": record.prompt,
-                    "caption": caption(record.prompt),
-                    "src": self._thumb_src(record),
-                    "pending": self.gallery.is_pending(record.id),
-                    "transparent": record.operation == "remove-background",
-                    "badge": _badge(record),
-                }
-            )
+        """Send the visible tiles to the browser."""
+        items = self.feed.items()
         self.grid.items = items
-        self.grid.has_more = has_more
+        self.grid.has_more = self.feed.has_more
         if not items:
             self.grid.empty_text = (
-                f"No image matches “{self._filter}”."
-                if self._filter
+                f"No image matches “{self.feed.filter}”."
+                if self.feed.filter
                 else "No images yet: type a prompt and press Generate."
             )
 
@@ -466,10 +376,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self._filter_timer.start()
 
     def apply_filter(self, text: str) -> None:
-        with self._lock:
-            self._filter = text.strip().casefold()
-            short = self._visible_count() < PAGE_SIZE
-        if self._filter and short and not self._exhausted:
+        if self.feed.set_filter(text):
             self._load_more()
         else:
             self._publish()
@@ -503,8 +410,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         elif kind == "poll":
             self._io_pool.submit(self._guard, self._poll)
         elif kind == "thumb_error" and image_id:
-            with self._lock:
-                self._thumbs.pop(image_id, None)
+            self.feed.forget_thumb(image_id)
 
     def open_image(self, image_id: str) -> None:
         record = self.gallery.get(image_id)
@@ -512,8 +418,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.grid.detail = lightbox_detail(self.gallery, record, reasons)
 
     def _step(self, image_id: str, by: int) -> None:
-        with self._lock:
-            visible = [r.id for r in self._records if self._matches(r)]
+        visible = [r.id for r in self.feed.visible()]
         if image_id in visible:
             index = visible.index(image_id) + by
             if 0 <= index < len(visible):
@@ -530,10 +435,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     def delete(self, image_id: str) -> None:
         self.gallery.delete(image_id)
-        with self._lock:
-            self._records = [r for r in self._records if r.id != image_id]
-            self._ids.discard(image_id)
-            self._thumbs.pop(image_id, None)
+        self.feed.remove(image_id)
         self.grid.detail = {}
         self._publish()
         self._set_status(f"Deleted {image_id}.")
@@ -549,19 +451,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 report = self.gallery.sync_outbox()
                 if report.uploaded:
                     self._set_status(f"Uploaded {len(report.uploaded)} waiting image(s).")
-            fresh: list[ImageRecord] = []
-            cursor = None
-            for _ in range(5):  # a burst bigger than this shows after the next reload
-                page = self.gallery.page(cursor=cursor, limit=PAGE_SIZE)
-                new = [r for r in page.records if r.id not in self._ids]
-                fresh.extend(new)
-                if len(new) < len(page.records) or page.next_cursor is None:
-                    break
-                cursor = page.next_cursor
-            with self._lock:
-                for record in fresh:
-                    self._remember(record, at_end=False)
-                self._records.sort(key=lambda r: r.id)  # ids sort newest first
+            self.feed.merge_fresh()
             self._publish()
         finally:
             self._poll_busy.release()
