@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 #: Presigned thumbnail/original URLs live this long; the grid refreshes them on each page.
 URL_EXPIRY_S = 900
 _CACHE_SIZE = 4096
+IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 def s3_client(region: str | None) -> S3Client:
@@ -156,7 +157,12 @@ class S3Store:
     def _put(self, key: str, data: bytes, content_type: str) -> None:
         try:
             self.client.put_object(
-                Bucket=self.bucket, Key=self._check_key(key), Body=data, ContentType=content_type
+                Bucket=self.bucket,
+                Key=self._check_key(key),
+                Body=data,
+                ContentType=content_type,
+                # Objects are never rewritten (ids are unique): let browsers keep them.
+                CacheControl=IMMUTABLE,
             )
         except (ClientError, BotoCoreError) as exc:
             raise map_s3_error(exc, self.bucket, key, "PutObject") from exc

@@ -390,7 +390,12 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         image_id = content.get("id")
         if image_id is not None and not (isinstance(image_id, str) and is_image_id(image_id)):
             return  # ids are validated before they reach a key or a path
-        if kind == "close":
+        if kind == "ready":
+            # The view rendered: send the whole state again. An update sent from a worker
+            # thread while the page was still starting can be lost, and traitlets only sends
+            # a value again when it changes (seen as ~1 page view in 25 stuck on "Loading…").
+            self.grid.send_state()
+        elif kind == "close":
             self.grid.detail = {}
         elif kind == "open" and image_id:
             self._io_pool.submit(self._guard, self.open_image, image_id)
