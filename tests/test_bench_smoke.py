@@ -1,0 +1,119 @@
+"""Smoke runs of the benchmarks at tiny sizes, so they never rot.
+
+Each bench runs as a subprocess (its own moto server, Voilà and Chromium processes stay out of
+the test process) with ``--smoke`` and must end with one JSON line holding its figures. Benches
+are not tests: nothing here asserts a time, a ratio or a target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import chromium_path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_bench(name: str, out_dir: Path, timeout: float = 180) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", "--smoke", "--out-dir", str(out_dir)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert proc.returncode == 0, (
+        f"bench.{name} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    )
+    lines = proc.stdout.strip().splitlines()
+    assert lines, f"bench.{name} printed nothing; stderr:\n{proc.stderr[-3000:]}"
+    figures = json.loads(lines[-1])
+    assert isinstance(figures, dict)
+    assert figures["bench"] == name
+    assert (out_dir / f"{name}.png").stat().st_size > 0
+    return figures
+
+
+def has_keys(figures: dict[str, Any], keys: set[str]) -> None:
+    missing = keys - figures.keys()
+    assert not missing, f"missing keys {sorted(missing)} in {figures}"
+
+
+def test_gallery_page_smoke(tmp_path: Path) -> None:
+    figures = run_bench("gallery_page", tmp_path)
+    has_keys(
+        figures,
+        {
+            "images",
+            "requests",
+            "bytes",
+            "wall_s",
+            "thumbnail_bytes",
+            "next_requests",
+            "next_bytes",
+            "next_wall_s",
+            "naive_requests",
+            "naive_bytes",
+            "naive_wall_s",
+            "speedup_vs_naive",
+            "bytes_ratio_vs_naive",
+            "targets",
+            "what_if",
+        },
+    )
+    assert len(figures["images"]) == len(figures["requests"]) == len(figures["bytes"]) == 2
+    assert all(n > 0 for n in figures["requests"] + figures["naive_requests"])
+
+
+def test_generate_path_smoke(tmp_path: Path) -> None:
+    figures = run_bench("generate_path", tmp_path)
+    has_keys(
+        figures,
+        {
+            "cases",
+            "images",
+            "wall_ms",
+            "endpoint_ms",
+            "overhead_ms",
+            "overhead_per_image_ms",
+            "thumbnail_ms",
+            "uploads_in_flight",
+            "five_vs_five_singles",
+            "targets",
+        },
+    )
+    assert len(figures["cases"]) == len(figures["overhead_per_image_ms"]) == 3
+
+
+@pytest.mark.browser
+def test_dashboard_smoke(tmp_path: Path) -> None:
+    if chromium_path() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI: sudo apt-get install chromium")
+        pytest.skip("install Debian's Chromium: sudo apt-get install chromium")
+    figures = run_bench("dashboard", tmp_path)
+    has_keys(
+        figures,
+        {
+            "images",
+            "bare_s",
+            "gallery_s",
+            "bare_median_s",
+            "gallery_median_s",
+            "target_s",
+            "kernel_rss_first_page_mb",
+            "kernel_rss_after_paging_mb",
+            "images_shown",
+            "targets",
+        },
+    )
+    assert figures["images_shown"] == figures["images"]
