@@ -32,22 +32,47 @@ def served(tmp_path: Path) -> Iterator[ServedApp]:
 
 
 def _message(msg_type: str, content: dict[str, object]) -> str:
-    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": uuid.uuid4().hex,
-              "username": "visitor", "date": "2026-01-01T00:00:00Z", "version": "5.3"}
-    return json.dumps({"header": header, "parent_header": {}, "metadata": {},
-                       "content": content, "channel": "shell", "buffers": []})
+    header = {
+        "msg_id": uuid.uuid4().hex,
+        "msg_type": msg_type,
+        "session": uuid.uuid4().hex,
+        "username": "visitor",
+        "date": "2026-01-01T00:00:00Z",
+        "version": "5.3",
+    }
+    return json.dumps(
+        {
+            "header": header,
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
+            "channel": "shell",
+            "buffers": [],
+        }
+    )
 
 
 async def _talk(url: str, kernel_id: str, marker: Path) -> list[str]:
     from tornado.websocket import websocket_connect
 
     ws_url = url.replace("http://", "ws://") + (
-        f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}")
+        f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+    )
     ws = await websocket_connect(ws_url)
     code = f"open({str(marker)!r}, 'w').write('ran')"
-    await ws.write_message(_message("execute_request", {
-        "code": code, "silent": False, "store_history": False, "user_expressions": {},
-        "allow_stdin": False, "stop_on_error": True}))
+    await ws.write_message(
+        _message(
+            "execute_request",
+            {
+                "code": code,
+                "silent": False,
+                "store_history": False,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+        )
+    )
     # The shell channel is handled in order: once this is answered, an execute would have run.
     await ws.write_message(_message("kernel_info_request", {}))
     seen: list[str] = []
