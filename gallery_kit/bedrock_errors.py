@@ -23,6 +23,7 @@ from gallery_kit.errors import (
     ModelUnavailable,
     ServiceUnreachable,
     Throttled,
+    no_credentials,
 )
 from gallery_kit.models import RECOMMENDED_MODEL_ID, RECOMMENDED_REGION, ModelSpec
 
@@ -126,10 +127,7 @@ def map_bedrock_error(exc: Exception, spec: ModelSpec, region: str) -> GalleryEr
             )
         return GenerationError(f"Bedrock answered {code or 'an error'} for {name}: {msg}")
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return ServiceUnreachable(
-            "No AWS credentials found: run `aws configure` or `aws sso login`, or set "
-            "AWS_PROFILE; or unset S3_BUCKET_NAME to work offline."
-        )
+        return no_credentials()
     if isinstance(exc, NoRegionError):
         return ServiceUnreachable("No AWS region: set BEDROCK_REGION (e.g. us-west-2).")
     if isinstance(exc, ReadTimeoutError):

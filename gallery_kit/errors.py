@@ -62,6 +62,14 @@ class ServiceUnreachable(GalleryError):
     """No connection to an AWS endpoint, or no credentials to sign with."""
 
 
+def no_credentials() -> ServiceUnreachable:
+    """The one answer for "boto3 found no credentials", from S3 and from Bedrock alike."""
+    return ServiceUnreachable(
+        "No AWS credentials found: run `aws configure` or `aws sso login`, or set "
+        "AWS_PROFILE; or unset S3_BUCKET_NAME to work offline."
+    )
+
+
 class StorageError(GalleryError):
     """The image store could not read or write."""
 

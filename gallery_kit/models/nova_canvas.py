@@ -72,7 +72,11 @@ def build_body(spec: ModelSpec, request: GenerationRequest) -> TextImageBody:
     }
 
 
-def parse_response(spec: ModelSpec, request: GenerationRequest, response: Any) -> ModelOutput:
+def parse_images(
+    spec: ModelSpec, response: Any, *, seed: int | None, count: int, retry_hint: str
+) -> ModelOutput:
+    """``{"images": [...], "error": ...}``, the same for every Nova Canvas task: all blocked is
+    an error with AWS's reason, some blocked a warning beside the images that came back."""
     body = require_dict(spec.name, response)
     error = body.get("error")
     if "images" not in body and not error:
@@ -80,18 +84,26 @@ def parse_response(spec: ModelSpec, request: GenerationRequest, response: Any) -
     data = decode_images(spec.name, body.get("images") or [])
     if not data:
         reason = str(error) if error else "no images were returned"
-        raise ContentFiltered(
-            f"{spec.name} blocked every image: {reason} Rephrase the prompt and try again."
-        )
-    output = ModelOutput(images=[ModelImage(d, request.seed, index=i) for i, d in enumerate(data)])
-    if error or len(data) < request.count:
-        blocked = max(request.count - len(data), 0)
+        raise ContentFiltered(f"{spec.name} blocked every image: {reason} {retry_hint}")
+    output = ModelOutput(images=[ModelImage(d, seed, index=i) for i, d in enumerate(data)])
+    if error or len(data) < count:
+        blocked = max(count - len(data), 0)
         detail = f" ({error})" if error else ""
         output.warnings.append(
-            f"{blocked} of {request.count} images were blocked by {spec.name}'s content "
+            f"{blocked} of {count} images were blocked by {spec.name}'s content "
             f"filters{detail}; the other {len(data)} were kept."
         )
     return output
+
+
+def parse_response(spec: ModelSpec, request: GenerationRequest, response: Any) -> ModelOutput:
+    return parse_images(
+        spec,
+        response,
+        seed=request.seed,
+        count=request.count,
+        retry_hint="Rephrase the prompt and try again.",
+    )
 
 
 class NovaCanvasAdapter:

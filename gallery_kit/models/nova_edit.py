@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from gallery_kit.errors import ContentFiltered, InvalidRequest, ModelFailed
-from gallery_kit.models._decode import decode_images, require_dict
+from gallery_kit.errors import InvalidRequest
 from gallery_kit.models._inputs import (
     SizeLimits,
     aspect,
@@ -29,7 +28,8 @@ from gallery_kit.models._inputs import (
     place_on_canvas,
     prepare_rgb_png,
 )
-from gallery_kit.models.base import ModelImage, ModelOutput, ModelSpec
+from gallery_kit.models.base import ModelOutput, ModelSpec
+from gallery_kit.models.nova_canvas import parse_images
 
 #: The generation limits (sides 320-4096 in steps of 16, under 4,194,304 pixels, 1:4-4:1) also
 #: bound the editing tasks, which answer at the input's size; inputs are fitted into them.
@@ -244,21 +244,11 @@ def background_removal_body(image: bytes) -> BackgroundRemovalBody:
 def parse_response(
     spec: ModelSpec, response: Any, *, seed: int | None, count: int = 1
 ) -> ModelOutput:
-    """``{"images": [...], "error": ...}``, the same for every Nova Canvas task."""
-    body = require_dict(spec.name, response)
-    error = body.get("error")
-    if "images" not in body and not error:
-        raise ModelFailed(f"{spec.name} answered without 'images'; nothing was stored. Try again.")
-    data = decode_images(spec.name, body.get("images") or [])
-    if not data:
-        reason = str(error) if error else "no image was returned"
-        raise ContentFiltered(
-            f"{spec.name} blocked the result: {reason} Change the prompt or the image and retry."
-        )
-    output = ModelOutput(images=[ModelImage(d, seed, index=i) for i, d in enumerate(data)])
-    if error or len(data) < count:
-        output.warnings.append(
-            f"{max(count - len(data), 0)} of {count} images were blocked by {spec.name}'s "
-            f"content filters ({error or 'no reason given'}); the other {len(data)} were kept."
-        )
-    return output
+    """The same response shape as text-to-image: see :func:`nova_canvas.parse_images`."""
+    return parse_images(
+        spec,
+        response,
+        seed=seed,
+        count=count,
+        retry_hint="Change the prompt or the image and retry.",
+    )

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gallery_kit.errors import GalleryError, ImageNotFound, ServiceUnreachable, StorageError
+from gallery_kit.errors import (
+    GalleryError,
+    ImageNotFound,
+    ServiceUnreachable,
+    StorageError,
+    no_credentials,
+)
 from gallery_kit.records import (
     META_DIR,
     ROOT,
@@ -100,10 +106,7 @@ def map_s3_error(exc: Exception, bucket: str, key: str | None, action: str) -> G
     from botocore.exceptions import NoCredentialsError, PartialCredentialsError
 
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return ServiceUnreachable(
-            "No AWS credentials found: run `aws configure` or `aws sso login`, or set "
-            "AWS_PROFILE; or unset S3_BUCKET_NAME to work offline."
-        )
+        return no_credentials()
     if isinstance(exc, BotoCoreError):
         return StorageError(
             f"Cannot reach S3 for {where} ({type(exc).__name__}); check the network, "
