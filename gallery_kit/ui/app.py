@@ -271,9 +271,10 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 self.panel.set_busy(False)
             took = time.monotonic() - started
             count = len(result.records)
+            seed = result.records[0].seed if count else None
             self._set_status(
-                f"Saved {count} image{'s' if count != 1 else ''} in {took:.1f} s "
-                f"(seed {result.records[0].seed})."
+                f"Saved {count} image{'s' if count != 1 else ''} in {took:.1f} s"
+                + (f" (seed {seed})." if seed is not None else ".")
                 if count
                 else "No images."
             )
