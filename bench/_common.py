@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +343,34 @@ def fmt_bytes(n: float) -> str:
 def load_avg() -> float:
     """The 1-minute load average: other work on the machine skews every timing."""
     return round(os.getloadavg()[0], 2)
+
+
+class BenchRun:
+    """When and where a bench ran, for its report: started at construction, closed by
+    :meth:`finish`, which prints the closing line and returns the fields every JSON line ends
+    with (machine, load average at start and end, date, duration)."""
+
+    def __init__(self) -> None:
+        self.began = time.perf_counter()
+        self.load_start = load_avg()
+        self.when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.began
+
+    def finish(self) -> dict[str, Any]:
+        elapsed, load_end = self.seconds(), load_avg()
+        print(
+            f"  bench took {elapsed:.0f} s; 1-minute load average {self.load_start} at start, "
+            f"{load_end} at end (2 cores: above ~1 means other work shared the CPU)",
+            flush=True,
+        )
+        return {
+            "machine": machine(),
+            "load_avg": [self.load_start, load_end],
+            "date": self.when,
+            "bench_s": round(elapsed, 1),
+        }
 
 
 def machine() -> str:

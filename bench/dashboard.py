@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +42,10 @@ from bench import _chart
 from bench._common import (
     CLEAN_PREFIXES,
     OUT_DIR,
+    BenchRun,
     S3Server,
     aws_env,
     emit_json,
-    load_avg,
     machine,
     median,
     save_chart,
@@ -461,16 +460,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from gallery_kit.serve import voila_command
 
-    began = time.perf_counter()
-    load_start = load_avg()
+    bench_run = BenchRun()
     images = args.images or (48 if args.smoke else 200 if args.quick else 1000)
     runs = args.runs or (1 if args.smoke else 2 if args.quick else 5)
     warmup = not args.smoke
     first = min(PAGE, images)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
         f"dashboard: {images:,} images in moto S3; {runs} timed runs each (+{int(warmup)} "
-        f"warm-up); {machine()}; {when}",
+        f"warm-up); {machine()}; {bench_run.when}",
         flush=True,
     )
 
@@ -525,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         bare.wait_ready()
         print(
             f"  Voilà: bare at {bare.url}, gallery at {gallery.url} (listening after "
-            f"{time.perf_counter() - began:.1f} s)",
+            f"{bench_run.seconds():.1f} s)",
             flush=True,
         )
 
@@ -584,17 +581,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, ok in targets.items():
         print(f"  target {name}: {'PASS' if ok else 'FAIL'}")
-    footer = f"gallery_kit bench/dashboard.py · {images:,} images · {machine()} · {when}"
+    footer = f"gallery_kit bench/dashboard.py · {images:,} images · {machine()} · {bench_run.when}"
     image = chart(bare_median, gallery_median, target, memory["rss_after_paging_mb"], footer)
     paths = save_chart(image, "dashboard", write_docs=args.write_docs, out_dir=args.out_dir)
     for path in paths:
         print(f"  chart: {path}")
-    elapsed = time.perf_counter() - began
-    print(
-        f"  bench took {elapsed:.0f} s; 1-minute load average {load_start} at start, "
-        f"{load_avg()} at end (2 cores: above ~1 means other work shared the CPU)",
-        flush=True,
-    )
+    facts = bench_run.finish()
     emit_json(
         {
             "bench": "dashboard",
@@ -616,10 +608,7 @@ def main(argv: list[str] | None = None) -> int:
             "images_shown": memory["shown"],
             "paging_s": round(memory["paging_s"], 2),
             "targets": targets,
-            "machine": machine(),
-            "load_avg": [load_start, load_avg()],
-            "date": when,
-            "bench_s": round(elapsed, 1),
+            **facts,
         }
     )
     return 0

@@ -30,7 +30,6 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +40,13 @@ from bench import _chart
 from bench._common import (
     CLEAN_PREFIXES,
     RTT_S,
+    BenchRun,
     Meter,
     S3Server,
     aws_env,
     browser_fetch,
     emit_json,
     fmt_bytes,
-    load_avg,
     machine,
     median,
     patched_environ,
@@ -365,8 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, help="where the chart goes (default bench/out)")
     args = parser.parse_args(argv)
 
-    began = time.perf_counter()
-    load_start = load_avg()
+    bench_run = BenchRun()
     if args.sizes:
         sizes = list(args.sizes)
     elif args.smoke:
@@ -378,12 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (1 if args.smoke else 3 if args.quick else 5)
     naive_runs = 1 if args.smoke else 2 if args.quick else 3
     rtt_s = args.rtt_ms / 1000
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     buckets = [{"name": f"gk-bench-{n:08d}", "images": n, "realistic": 2 * PAGE} for n in sizes]
     print(
         f"gallery_page: buckets of {', '.join(f'{n:,}' for n in sizes)} images; "
-        f"{args.rtt_ms:g} ms round trip per S3 request; {machine()}; {when}",
+        f"{args.rtt_ms:g} ms round trip per S3 request; {machine()}; {bench_run.when}",
         flush=True,
     )
     with S3Server(
@@ -484,17 +481,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{fmt_bytes(c.bytes)}, moto CPU {c.server_cpu_s * 1000:.0f} ms)"
             )
 
-    footer = f"gallery_kit bench/gallery_page.py · {machine()} · {when}"
+    footer = f"gallery_kit bench/gallery_page.py · {machine()} · {bench_run.when}"
     image = chart(sizes, results, footer)
     paths = save_chart(image, "gallery_page", write_docs=args.write_docs, out_dir=args.out_dir)
     for path in paths:
         print(f"  chart: {path}")
-    elapsed = time.perf_counter() - began
-    print(
-        f"  bench took {elapsed:.0f} s; 1-minute load average {load_start} at start, "
-        f"{load_avg()} at end (2 cores: above ~1 means other work shared the CPU)",
-        flush=True,
-    )
+    facts = bench_run.finish()
 
     def column(key: str, attr: str) -> list[Any]:
         values = [getattr(r[key], attr) for r in results]
@@ -530,10 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             "listing": "sorted-index" if not args.moto_list else "moto",
             "naive_workers": args.naive_workers,
             "runs": runs,
-            "machine": machine(),
-            "load_avg": [load_start, load_avg()],
-            "date": when,
-            "bench_s": round(elapsed, 1),
+            **facts,
         }
     )
     return 0

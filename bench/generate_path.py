@@ -30,7 +30,6 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +40,12 @@ from bench import _chart
 from bench._common import (
     CLEAN_PREFIXES,
     RTT_S,
+    BenchRun,
     Meter,
     S3Server,
     aws_env,
     emit_json,
     fmt_bytes,
-    load_avg,
     machine,
     median,
     patched_environ,
@@ -230,16 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, help="where the chart goes (default bench/out)")
     args = parser.parse_args(argv)
 
-    began = time.perf_counter()
-    load_start = load_avg()
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    bench_run = BenchRun()
     if args.runs:
         runs_per_case = [args.runs] * 3
     else:
         runs_per_case = [1, 1, 1] if args.smoke else [3, 2, 2] if args.quick else [7, 5, 5]
     print(
         f"generate_path: Gallery.generate() against an instant local Bedrock endpoint and moto "
-        f"S3 ({args.rtt_ms:g} ms round trip per S3 request); {machine()}; {when}",
+        f"S3 ({args.rtt_ms:g} ms round trip per S3 request); {machine()}; {bench_run.when}",
         flush=True,
     )
     images, raw = make_images(CASES, 2 if args.smoke else 5)
@@ -340,17 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, ok in targets.items():
         print(f"  target {name}: {'PASS' if ok else 'FAIL'}")
 
-    footer = f"gallery_kit bench/generate_path.py · {machine()} · {when}"
+    footer = f"gallery_kit bench/generate_path.py · {machine()} · {bench_run.when}"
     image = chart(CASES, results, footer)
     paths = save_chart(image, "generate_path", write_docs=args.write_docs, out_dir=args.out_dir)
     for path in paths:
         print(f"  chart: {path}")
-    elapsed = time.perf_counter() - began
-    print(
-        f"  bench took {elapsed:.0f} s; 1-minute load average {load_start} at start, "
-        f"{load_avg()} at end (2 cores: above ~1 means other work shared the CPU)",
-        flush=True,
-    )
+    facts = bench_run.finish()
     emit_json(
         {
             "bench": "generate_path",
@@ -370,10 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             "five_vs_five_singles": round(five_vs_singles, 2),
             "runs": runs_per_case,
             "targets": targets,
-            "machine": machine(),
-            "load_avg": [load_start, load_avg()],
-            "date": when,
-            "bench_s": round(elapsed, 1),
+            **facts,
         }
     )
     return 0
