@@ -136,16 +136,6 @@ class SearchReplaceBody(TypedDict):
     grow_mask: NotRequired[int]
 
 
-class InpaintBody(TypedDict):
-    image: str
-    prompt: str
-    seed: int
-    output_format: str
-    mask: NotRequired[str]
-    negative_prompt: NotRequired[str]
-    grow_mask: NotRequired[int]
-
-
 class OutpaintBody(TypedDict):
     image: str
     left: int
@@ -211,31 +201,6 @@ def search_replace_body(
         "seed": seed,
         "output_format": OUTPUT_FORMAT,
     }
-    if negative:
-        body["negative_prompt"] = negative
-    if grow_mask is not None:
-        body["grow_mask"] = grow_mask
-    return body
-
-
-def inpaint_body(
-    image: bytes,
-    *,
-    prompt: str,
-    seed: int,
-    mask: bytes | None = None,
-    negative: str | None = None,
-    grow_mask: int | None = None,
-) -> InpaintBody:
-    """Inpaint with a mask image (white = repaint). Without one the image's alpha is used."""
-    body: InpaintBody = {
-        "image": b64(image),
-        "prompt": prompt,
-        "seed": seed,
-        "output_format": OUTPUT_FORMAT,
-    }
-    if mask is not None:
-        body["mask"] = b64(mask)
     if negative:
         body["negative_prompt"] = negative
     if grow_mask is not None:
