@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from PIL import Image
 
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
+from tests.cli_runner import gk, one_line_error
 
-SCRIPT = Path(sys.executable).parent / "gallery-kit"
 FIELDS = {
     "id",
     "prompt",
@@ -31,40 +25,6 @@ FIELDS = {
     "thumbnail_uri",
 }
 CORE = "stability.stable-image-core-v1:1"
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def rows(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-
-def gk(*args: str, cwd: Path) -> Run:
-    """Run the installed console script with the test's environment (set by monkeypatch)."""
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "gallery_kit.cli"]
-    done = subprocess.run(
-        [*command, *args],
-        env=os.environ.copy(),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return Run(done.returncode, done.stdout, done.stderr)
-
-
-def one_line_error(run: Run) -> str:
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith("gallery-kit: ")
-    return lines[0]
 
 
 def s3_bytes(bucket: str, key: str) -> bytes:

@@ -4,19 +4,14 @@ subprocess, offline and in AWS mode (moto S3 + the local Bedrock endpoint). Line
 from __future__ import annotations
 
 import io
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from PIL import Image
 
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
+from tests.cli_runner import gk, one_line_error
 
 CORE = "stability.stable-image-core-v1:1"
 RECORD_FIELDS = {
@@ -33,40 +28,6 @@ RECORD_FIELDS = {
     "parent_id",
     "operation",
 }
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def row(self) -> dict[str, Any]:
-        (line,) = [line for line in self.stdout.splitlines() if line.strip()]
-        parsed: dict[str, Any] = json.loads(line)
-        return parsed
-
-
-def gk(*args: str, cwd: Path) -> Run:
-    done = subprocess.run(
-        [sys.executable, "-m", "gallery_kit.cli", *args],
-        env=os.environ.copy(),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return Run(done.returncode, done.stdout, done.stderr)
-
-
-def one_line(run: Run) -> str:
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith("gallery-kit: ")
-    return lines[0]
 
 
 def test_offline_every_edit_command_and_lineage(tmp_path: Path) -> None:
@@ -108,13 +69,13 @@ def test_offline_every_edit_command_and_lineage(tmp_path: Path) -> None:
 def test_offline_invalid_edits_exit_2_with_one_line(tmp_path: Path) -> None:
     bad = gk("vary", "8235781234567-1a2b3c4d5e", "--similarity", "1.5", cwd=tmp_path)
     assert bad.code == 2
-    assert "--similarity" in one_line(bad)
+    assert "--similarity" in one_line_error(bad)
     missing = gk("extend", "8235781234567-1a2b3c4d5e", "--width", "1024", cwd=tmp_path)
     assert missing.code == 2
-    assert "--height" in one_line(missing)
+    assert "--height" in one_line_error(missing)
     unknown = gk("remove-background", "8235781234567-1a2b3c4d5e", cwd=tmp_path)
     assert unknown.code == 2
-    assert "8235781234567-1a2b3c4d5e" in one_line(unknown)
+    assert "8235781234567-1a2b3c4d5e" in one_line_error(unknown)
 
 
 def test_aws_edit_commands(
@@ -131,7 +92,7 @@ def test_aws_edit_commands(
     sent = len(bedrock.requests)
     nova_upscale = gk("upscale", pid, cwd=tmp_path)
     assert nova_upscale.code == 2
-    assert "BEDROCK_MODEL_ID=stability.stable-image-core-v1:1" in one_line(nova_upscale)
+    assert "BEDROCK_MODEL_ID=stability.stable-image-core-v1:1" in one_line_error(nova_upscale)
     assert len(bedrock.requests) == sent
     cut = gk("remove-background", pid, "--json", cwd=tmp_path)
     assert cut.code == 0, cut.stderr
@@ -155,7 +116,7 @@ def test_aws_edit_commands(
     bedrock.always(Reply.access_denied())
     denied = gk("vary", pid, "--json", cwd=tmp_path)
     assert denied.code == 1
-    assert "Stable Diffusion 3.5 Large" in one_line(denied)
+    assert "Stable Diffusion 3.5 Large" in one_line_error(denied)
     assert denied.stdout == ""
 
     shown = gk("show", pid, "--json", cwd=tmp_path)

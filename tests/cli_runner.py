@@ -1,0 +1,55 @@
+"""Running the real ``gallery-kit`` console script in a subprocess, for the CLI tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(sys.executable).parent / "gallery-kit"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """One JSON object per non-empty stdout line (``--json`` output)."""
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """The single ``--json`` object printed."""
+        (only,) = self.rows
+        return only
+
+
+def gk(*args: str, cwd: Path) -> Run:
+    """Run the installed console script with the test's environment (set by monkeypatch)."""
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "gallery_kit.cli"]
+    done = subprocess.run(
+        [*command, *args],
+        env=os.environ.copy(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def one_line_error(run: Run) -> str:
+    """The error: exactly one line on stderr, starting ``gallery-kit: ``."""
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("gallery-kit: ")
+    return lines[0]
