@@ -204,12 +204,13 @@ class Call:
 class Meter:
     """Counts HTTP requests and body bytes of boto3 clients, and adds a simulated round trip.
 
-    How: botocore event hooks on each client. ``before-send`` fires once per HTTP request
-    (retries included): it counts the request and its body (the Content-Length of the prepared
-    request) and sleeps ``rtt_s`` before the request goes out. ``after-call`` counts the
-    response body from its Content-Length header (streaming bodies such as GetObject are read
-    in full by every caller here, so that header is what crosses the wire). Headers are not
-    counted, on either side. ``before-call``/``after-call`` also time every API call.
+    How: the client's HTTP session (``client._endpoint.http_session``, the one object every
+    request of the client goes through: botocore's API calls with their retries, and the
+    presigned GETs gallery_kit sends through it for thumbnails) is wrapped. Each request is
+    counted with its body, sleeps ``rtt_s`` before it goes out, and its response body is counted
+    from the Content-Length header (streaming bodies such as GetObject are read in full by every
+    caller here, so that header is what crosses the wire). Headers are not counted, on either
+    side. botocore's ``before-call``/``after-call`` events time every API call.
     """
 
     rtt_s: float = RTT_S
@@ -232,18 +233,20 @@ class Meter:
         service = client.meta.service_model.service_id.hyphenize()
         events = client.meta.events
         events.register(f"before-call.{service}.*", self._before_call)
-        events.register(f"before-send.{service}.*", self._before_send)
         events.register(f"after-call.{service}.*", self._after_call)
+        session = client._endpoint.http_session
+        send = session.send
+
+        def metered_send(request: Any) -> Any:
+            self._sending(request)
+            response = send(request)
+            self._received(request, response)
+            return response
+
+        session.send = metered_send
         return client
 
-    # botocore calls these with keyword arguments; a handler must return None.
-    def _before_call(self, *, model: Any, params: Any, context: Any, **_: Any) -> None:
-        call = Call(model.name, str(params.get("url_path", "")), time.perf_counter())
-        context["bench_call"] = call
-        with self._lock:
-            self.calls.append(call)
-
-    def _before_send(self, *, request: Any, **_: Any) -> None:
+    def _sending(self, request: Any) -> None:
         length = request.headers.get("Content-Length")
         body = request.body
         if length is not None:
@@ -258,16 +261,25 @@ class Meter:
         if self.rtt_s:
             time.sleep(self.rtt_s)
 
-    def _after_call(self, *, http_response: Any, model: Any, context: Any, **_: Any) -> None:
-        length = http_response.headers.get("content-length")
+    def _received(self, request: Any, response: Any) -> None:
+        length = response.headers.get("content-length")
         if length is not None:
             size = int(length)
-        elif not model.has_streaming_output:
-            size = len(http_response.content)
+        elif not request.stream_output:
+            size = len(response.content)
         else:  # pragma: no cover - S3 always sends Content-Length for GetObject
             size = 0
         with self._lock:
             self.bytes_received += size
+
+    # botocore calls these with keyword arguments; a handler must return None.
+    def _before_call(self, *, model: Any, params: Any, context: Any, **_: Any) -> None:
+        call = Call(model.name, str(params.get("url_path", "")), time.perf_counter())
+        context["bench_call"] = call
+        with self._lock:
+            self.calls.append(call)
+
+    def _after_call(self, *, context: Any, **_: Any) -> None:
         call = context.get("bench_call")
         if call is not None:
             call.end = time.perf_counter()

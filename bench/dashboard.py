@@ -11,7 +11,9 @@
   (``performance.now()``, from navigation start), the moment the first 24
   ``.gk-grid .gk-thumb img`` are fully loaded (``complete && naturalWidth > 0``) — or, for the
   bare notebook, the moment its button is visible. Runs alternate between the two; one warm-up
-  run of each is not counted; the medians are compared.
+  run of each is not counted; the medians are compared. The gallery is timed twice a run: as
+  the next visitor (the server's thumbnail cache, shared by its kernels, holds the page) and as
+  the server's first page view (that cache emptied just before).
 * Memory (issue item 4): one more gallery page view, then "Load more" is clicked until it hides
   (every image listed); the kernel's resident memory (VmRSS, and its peak VmHWM) is read from
   ``/proc`` — the kernel is the new ``ipykernel`` child of the Voilà process.
@@ -26,6 +28,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -409,7 +412,7 @@ def page_through(browser: Any, gallery: Voila, first: int, images: int) -> dict[
     }
 
 
-def chart(bare: float, gallery: float, target: float, rss: float, footer: str) -> Any:
+def chart(bare: float, gallery: float, cold: float, target: float, rss: float, footer: str) -> Any:
     return _chart.stack(
         "Dashboard in headless Chromium",
         [
@@ -418,6 +421,7 @@ def chart(bare: float, gallery: float, target: float, rss: float, footer: str) -
                 [
                     _chart.Bar("bare Voila + 1 button", bare, f"{bare:.2f} s", _chart.BARE),
                     _chart.Bar("gallery: 24 thumbnails", gallery, f"{gallery:.2f} s", _chart.GK),
+                    _chart.Bar("… server cache empty", cold, f"{cold:.2f} s", _chart.GK),
                 ],
                 target=target,
                 target_text=f"target {target:.2f} s",
@@ -473,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
 
     bare_times: list[float] = []
     gallery_times: list[float] = []
-    failed = {"bare": 0, "gallery": 0}
+    cold_times: list[float] = []
+    failed = {"bare": 0, "gallery": 0, "cold": 0}
 
     def record(times: list[float], name: str, seconds: float | None) -> None:
         if seconds is None:
@@ -540,9 +545,14 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 g = timed_run(browser, gallery, GALLERY_READY, first)
                 record(gallery_times, "gallery", g)
+                # The server's first page view: its thumbnail cache (shared by its kernels) empty.
+                shutil.rmtree(tmp / "data" / "thumbnails", ignore_errors=True)
+                c = timed_run(browser, gallery, GALLERY_READY, first)
+                record(cold_times, "cold", c)
                 print(
                     f"  run {i + 1}: bare {'failed' if b is None else f'{b:.2f} s'}, gallery "
-                    f"{'failed' if g is None else f'{g:.2f} s'}",
+                    f"{'failed' if g is None else f'{g:.2f} s'}, gallery with the server's "
+                    f"thumbnail cache empty {'failed' if c is None else f'{c:.2f} s'}",
                     flush=True,
                 )
             bare_kernels = bare.track()
@@ -557,16 +567,18 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"  everything stopped in {time.perf_counter() - measured:.1f} s", flush=True)
     bare_median, gallery_median = median(bare_times), median(gallery_times)
+    cold_median = median(cold_times) if cold_times else gallery_median
     target = 1.5 * bare_median + 0.5
     targets = {
-        "first_paint_within_1.5x_bare_plus_0.5s": gallery_median <= target,
+        "first_paint_within_1.5x_bare_plus_0.5s": max(gallery_median, cold_median) <= target,
         "kernel_rss_under_300_MB": memory["rss_after_paging_mb"] < RSS_TARGET_MB,
         "paged_through_every_image": memory["shown"] == images,
     }
     print(
         f"\n  first paint (median of {runs}): bare {bare_median:.2f} s, gallery "
-        f"{gallery_median:.2f} s ({gallery_median / bare_median:.2f}x bare); target <= "
-        f"1.5 x {bare_median:.2f} + 0.5 = {target:.2f} s"
+        f"{gallery_median:.2f} s ({gallery_median / bare_median:.2f}x bare), gallery with the "
+        f"server's thumbnail cache empty {cold_median:.2f} s ({cold_median / bare_median:.2f}x); "
+        f"target <= 1.5 x {bare_median:.2f} + 0.5 = {target:.2f} s"
     )
     print(
         f"  paging: {memory['clicks']} clicks of Load more in {memory['paging_s']:.1f} s showed "
@@ -574,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         f"first page, {memory['rss_after_paging_mb']:.0f} MB after paging (peak "
         f"{memory['hwm_mb']:.0f} MB); a bare notebook's kernel: {bare_rss:.0f} MB"
     )
-    if failed["bare"] or failed["gallery"] or memory["stuck"]:
+    if any(failed.values()) or memory["stuck"]:
         print(
             f"  NOTE: page views that never reached first paint: {failed}; times Load more "
             f"stayed stuck on 'Loading…': {memory['stuck']}"
@@ -582,7 +594,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, ok in targets.items():
         print(f"  target {name}: {'PASS' if ok else 'FAIL'}")
     footer = f"gallery_kit bench/dashboard.py · {images:,} images · {machine()} · {bench_run.when}"
-    image = chart(bare_median, gallery_median, target, memory["rss_after_paging_mb"], footer)
+    image = chart(
+        bare_median, gallery_median, cold_median, target, memory["rss_after_paging_mb"], footer
+    )
     paths = save_chart(image, "dashboard", write_docs=args.write_docs, out_dir=args.out_dir)
     for path in paths:
         print(f"  chart: {path}")
@@ -598,6 +612,9 @@ def main(argv: list[str] | None = None) -> int:
             "gallery_median_s": round(gallery_median, 3),
             "target_s": round(target, 3),
             "ratio_vs_bare": round(gallery_median / bare_median, 2),
+            "cold_s": [round(t, 3) for t in cold_times],
+            "cold_median_s": round(cold_median, 3),
+            "cold_ratio_vs_bare": round(cold_median / bare_median, 2),
             "kernel_rss_first_page_mb": round(memory["rss_first_page_mb"], 1),
             "kernel_rss_after_paging_mb": round(memory["rss_after_paging_mb"], 1),
             "kernel_peak_rss_mb": round(memory["hwm_mb"], 1),

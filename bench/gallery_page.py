@@ -5,17 +5,21 @@
 
 For each bucket size, the first page of 24 and the next page are loaded by:
 
-* gallery_kit: ``S3Store.page()`` (one ListObjectsV2 of the metadata prefix, the 24 metadata
-  objects in parallel), presigned thumbnail URLs, and the thumbnails the browser then loads from
-  S3 (fetched here with urllib, 6 at a time like a browser's per-host connection limit);
+* gallery_kit: the dashboard's own code, ``Feed.load_more()`` then ``Feed.thumbnails()`` (one
+  ListObjectsV2 of the index, whose keys carry each tile's caption, then the page's 24 thumbnails
+  fetched at once by the kernel, which sends them over the widget's websocket), in a fresh
+  kernel each run (empty caches);
 * the naive gallery (what the original guide's design does): list every key with the paginator,
   sort newest first, download each original of the page (8 at a time — generous: the peers do it
   one by one), make thumbnails in memory with Pillow. A Streamlit-style app reruns on every
   interaction, so the next page lists everything again.
 
-Every S3 request of both (and every browser thumbnail request) pays a simulated 20 ms round trip
-(``--rtt-ms``). Requests and body bytes are counted by botocore event hooks on each client (see
-``bench._common.Meter``) and by the urllib fetcher for the browser's thumbnails.
+Every S3 request of both pays a simulated 20 ms round trip (``--rtt-ms``). Requests and body
+bytes are counted by botocore event hooks on each client (see ``bench._common.Meter``).
+
+At the largest size the bench also times design variants (``WHAT_IFS``): the design before the
+index, and thumbnails loaded by the browser through presigned URLs (fetched with urllib, 6 at a
+time like a browser's per-host connection limit, each paying the same round trip).
 
 The bucket is seeded in gallery_kit's real layout; the originals and thumbnails of the first two
 pages are realistic (~1.6 MB PNGs, ~12 KB WebP thumbnails made by gallery_kit), the rest are
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -63,7 +68,7 @@ class Cost:
     requests: int
     bytes: int
     seconds: float
-    #: gallery_kit: time in the kernel (page + URLs) and in the browser (thumbnails).
+    #: gallery_kit: time listing the page, then fetching its thumbnails (both in the kernel).
     #: naive: time listing and time downloading + thumbnailing.
     part1_s: float = 0.0
     part2_s: float = 0.0
@@ -113,89 +118,111 @@ def warm(client: Any, bucket: str) -> None:
     client.list_objects_v2(Bucket=bucket, MaxKeys=1)
 
 
-def gallery_kit_page(
-    server: S3Server,
-    client: Any,
-    meter: Meter,
-    bucket: str,
-    cursor: str | None,
-    rtt_s: float,
-    store: Any = None,
-) -> tuple[Cost, str | None, Any]:
-    from gallery_kit.stores.s3 import S3Store
+class KernelGallery:
+    """The dashboard's own code path with no widget: ``Feed.load_more()`` (one LIST of the
+    index) and ``Feed.thumbnails()`` (the page's thumbnails: this machine's thumbnail cache,
+    then S3 for the rest, all at once), over a Gallery whose S3Store uses the bench's metered
+    client. A fresh one is a new dashboard kernel; ``data_dir`` is the server's
+    GALLERY_DATA_DIR, shared by its kernels."""
 
-    store = store or S3Store(bucket, client=client)
+    def __init__(self, bucket: str, client: Any, data_dir: Path) -> None:
+        from gallery_kit.gallery import Gallery
+        from gallery_kit.offline import OfflineGenerator
+        from gallery_kit.stores.outbox import Outbox
+        from gallery_kit.stores.s3 import S3Store
+        from gallery_kit.stores.thumbcache import ThumbnailCache
+        from gallery_kit.ui.feed import Feed
+
+        self.store = S3Store(bucket, client=client)
+        gallery = Gallery(
+            OfflineGenerator(),
+            self.store,
+            Outbox(data_dir / "outbox"),
+            thumb_cache=ThumbnailCache(data_dir / "thumbnails"),
+        )
+        self.feed = Feed(gallery)
+        self.feed.reset()
+        self.shown = 0
+
+    def next_page(self) -> list[str]:
+        """Load the next page (what the app publishes as tiles); the new tiles' ids."""
+        self.feed.load_more()
+        ids = [item.id for item in self.feed.visible()[self.shown :]]
+        self.shown += len(ids)
+        return ids
+
+    def thumbnails(self, ids: list[str]) -> int:
+        """What the app then sends to the page: the thumbnails' bytes."""
+        return sum(len(data) for _, data in self.feed.thumbnails(ids))
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def gallery_kit_page(server: S3Server, meter: Meter, kernel: KernelGallery) -> Cost:
     meter.reset()
     with Probe(server) as probe:
         start = time.perf_counter()
-        page = store.page(cursor=cursor, limit=PAGE)
-        urls = [store.url_for(record.thumbnail_key) for record in page.records]
-        kernel = time.perf_counter() - start
-        browser = browser_fetch([u for u in urls if u], rtt_s=rtt_s)
+        ids = kernel.next_page()
+        listed = time.perf_counter() - start
+        thumb_bytes = kernel.thumbnails(ids)
         total = time.perf_counter() - start
-    if page.problems or len(page.records) != PAGE:
-        raise RuntimeError(f"unexpected page: {len(page.records)} records, {page.problems[:2]}")
+    if len(ids) != PAGE or thumb_bytes == 0:
+        raise RuntimeError(f"unexpected page: {len(ids)} tiles, {thumb_bytes} thumbnail bytes")
     cost = Cost(
-        requests=meter.requests + browser.requests,
-        bytes=meter.bytes + browser.bytes,
+        requests=meter.requests,
+        bytes=meter.bytes,
         seconds=total,
-        part1_s=kernel,
-        part2_s=browser.seconds,
-        thumbnail_bytes=browser.bytes,
+        part1_s=listed,
+        part2_s=total - listed,
+        thumbnail_bytes=thumb_bytes,
     )
-    return probe.fill(cost), page.next_cursor, store
+    return probe.fill(cost)
 
 
 WHAT_IFS = {
-    "pool32": "metadata GETs with 32 workers instead of 16 (one round trip instead of two)",
-    "thumbs_first": "browser starts the thumbnails right after the LIST (keys from the ids), "
-    "metadata alongside",
-    "kernel_thumbs": "kernel GETs metadata and thumbnails together (48 at once) and sends the "
-    "~12 KB thumbnails over the widget",
-    "list_only": "floor: the LIST and 24 thumbnail GETs at once, no metadata GETs (captions would "
-    "have to come with the listing)",
+    "before": "the design before the index (2026-11-25 morning): LIST of the metadata, 24 "
+    "metadata GETs, then the browser loads the thumbnails by presigned URL, 6 at a time",
+    "presigned": "the index LIST, then the browser loads the thumbnails by presigned URL, 6 at a "
+    "time (a browser's HTTP/1.1 connections per host)",
+    "metadata": "the index LIST, then 24 metadata GETs and 24 thumbnail GETs in the kernel, "
+    "together (full records instead of the summaries)",
 }
 
 
 def what_if_page(
     server: S3Server, client: Any, meter: Meter, bucket: str, rtt_s: float, variant: str
 ) -> Cost:
-    """A first page done differently, with gallery_kit's own store and key layout (bench only)."""
-    from gallery_kit.records import META_DIR, id_from_meta_key, thumbnail_key
+    """A first page done differently, with gallery_kit's store and key layout (bench only)."""
+    from gallery_kit.records import META_DIR, id_from_meta_key, meta_key, thumbnail_key
     from gallery_kit.stores.s3 import S3Store
 
-    store = S3Store(bucket, client=client, max_workers=32)
+    store = S3Store(bucket, client=client)
     meter.reset()
     browser_bytes = browser_requests = 0
     with Probe(server) as probe:
         start = time.perf_counter()
-        if variant == "pool32":
-            page = store.page(limit=PAGE)
-            urls = [store.url_for(r.thumbnail_key) for r in page.records]
-            fetched = browser_fetch([u for u in urls if u], rtt_s=rtt_s)
-            browser_bytes, browser_requests = fetched.bytes, fetched.requests
-            count = len(page.records)
-        else:
+        if variant == "before":
             listing = client.list_objects_v2(Bucket=bucket, Prefix=META_DIR, MaxKeys=PAGE)
             ids = [i for i in (id_from_meta_key("", o["Key"]) for o in listing["Contents"]) if i]
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                list(pool.map(lambda i: store.read_object(meta_key("", i)), ids))
+            urls = [store.url_for(thumbnail_key("", i)) for i in ids]
+        else:
+            ids = [i.id for i in store.listing(limit=PAGE).summaries]
+            urls = [store.url_for(thumbnail_key("", i)) for i in ids]
+        if variant == "metadata":
             with ThreadPoolExecutor(max_workers=2 * PAGE) as pool:
-                if variant == "thumbs_first":
-                    urls = [store.url_for(thumbnail_key("", i)) for i in ids]
-                    browser = pool.submit(browser_fetch, [u for u in urls if u], rtt_s=rtt_s)
-                    records = list(pool.map(store.get, ids))
-                    fetched = browser.result()
-                    browser_bytes, browser_requests = fetched.bytes, fetched.requests
-                elif variant == "kernel_thumbs":
-                    thumbs = pool.map(lambda i: store.read_object(thumbnail_key("", i)), ids)
-                    records = list(pool.map(store.get, ids))
-                    list(thumbs)
-                else:
-                    records = list(pool.map(lambda i: store.read_object(thumbnail_key("", i)), ids))
-            count = len(records)
+                thumbs = pool.map(lambda i: store.read_object(thumbnail_key("", i)), ids)
+                list(pool.map(lambda i: store.read_object(meta_key("", i)), ids))
+                list(thumbs)
+        else:
+            fetched = browser_fetch([u for u in urls if u], rtt_s=rtt_s)
+            browser_bytes, browser_requests = fetched.bytes, fetched.requests
         total = time.perf_counter() - start
     store.close()
-    if count != PAGE:
-        raise RuntimeError(f"what-if {variant}: {count} records")
+    if len(ids) != PAGE:
+        raise RuntimeError(f"what-if {variant}: {len(ids)} images")
     cost = Cost(
         requests=meter.requests + browser_requests,
         bytes=meter.bytes + browser_bytes,
@@ -272,14 +299,23 @@ def measure_size(
     warm(client, bucket)
     firsts: list[Cost] = []
     nexts: list[Cost] = []
+    visitors: list[Cost] = []
     for _ in range(runs):
-        # A fresh store each run: its metadata cache starts empty, like a new dashboard.
-        first, cursor, store = gallery_kit_page(server, client, meter, bucket, None, rtt_s)
-        following, _c, _s = gallery_kit_page(server, client, meter, bucket, cursor, rtt_s, store)
-        store.close()
-        firsts.append(first)
-        nexts.append(following)
-    results = {"first": _median_cost(firsts), "next": _median_cost(nexts)}
+        with tempfile.TemporaryDirectory(prefix="gk-bench-server-") as data_dir:
+            # A dashboard server's first page view: a new kernel, nothing cached anywhere.
+            kernel = KernelGallery(bucket, client, Path(data_dir))
+            firsts.append(gallery_kit_page(server, meter, kernel))
+            nexts.append(gallery_kit_page(server, meter, kernel))
+            kernel.close()
+            # The next visitor: Voilà starts another kernel; the server's disk has the thumbnails.
+            kernel = KernelGallery(bucket, client, Path(data_dir))
+            visitors.append(gallery_kit_page(server, meter, kernel))
+            kernel.close()
+    results = {
+        "first": _median_cost(firsts),
+        "next": _median_cost(nexts),
+        "visitor": _median_cost(visitors),
+    }
 
     import boto3
 
@@ -329,6 +365,10 @@ def chart(sizes: list[int], results: list[dict[str, Cost]], footer: str) -> Any:
         ):
             byte_bars.append(_chart.Bar(name, cost.bytes, fmt_bytes(cost.bytes), colour))
             time_bars.append(_chart.Bar(name, cost.seconds, f"{cost.seconds:.2f} s", colour))
+    visitor = results[-1]["visitor"]
+    name = f"gallery_kit, {sizes[-1]:,}, next visitor"
+    byte_bars.append(_chart.Bar(name, visitor.bytes, fmt_bytes(visitor.bytes), _chart.GK))
+    time_bars.append(_chart.Bar(name, visitor.seconds, f"{visitor.seconds:.2f} s", _chart.GK))
     return _chart.stack(
         "First gallery page of 24 (S3 round trip 20 ms)",
         [
@@ -415,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             c = r[key]
             detail = (
-                f"(kernel {c.part1_s * 1000:.0f} ms + browser thumbnails "
+                f"(listing {c.part1_s * 1000:.0f} ms + thumbnails "
                 f"{c.part2_s * 1000:.0f} ms; thumbnails {fmt_bytes(c.thumbnail_bytes)})"
                 if label == "gallery_kit"
                 else f"(listing {c.listed:,} keys {c.part1_s:.2f} s + originals {c.part2_s:.2f} s)"
@@ -431,8 +471,21 @@ def main(argv: list[str] | None = None) -> int:
                 f"{c.server_cpu_s * 1000:,.0f} ms, bench CPU {c.client_cpu_s * 1000:,.0f} ms]"
             )
 
+    print(
+        "\n  the next visitor's page view (Voilà starts a new kernel; the thumbnails are in the "
+        "server's disk cache):"
+    )
+    for n, r in zip(sizes, results, strict=True):
+        c = r["visitor"]
+        print(
+            f"  {n:>7,}  {'gallery_kit':<12} {'first':<5} {c.requests:>8,} "
+            f"{fmt_bytes(c.bytes):>10}  {c.seconds * 1000:,.0f} ms (listing "
+            f"{c.part1_s * 1000:.0f} ms + thumbnails from disk {c.part2_s * 1000:.0f} ms)"
+        )
+
     big, small = results[-1], results[0]
     speedup = big["naive_first"].seconds / big["first"].seconds
+    visitor_speedup = big["naive_first"].seconds / big["visitor"].seconds
     bytes_ratio = big["naive_first"].bytes / big["first"].bytes
     next_speedup = big["naive_next"].seconds / big["next"].seconds
     next_bytes_ratio = big["naive_next"].bytes / big["next"].bytes
@@ -451,6 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\n  at {sizes[-1]:,} images, first page: {speedup:.0f}x faster and {bytes_ratio:.0f}x "
         f"fewer bytes than naive; next page: {next_speedup:.0f}x faster, {next_bytes_ratio:.0f}x "
         "fewer bytes"
+    )
+    print(
+        f"  the next visitor's first page: {visitor_speedup:.0f}x faster, "
+        f"{big['naive_first'].bytes / big['visitor'].bytes:,.0f}x fewer bytes"
     )
     for name, ok in targets.items():
         print(f"  target {name}: {'PASS' if ok else 'FAIL'}")
@@ -511,7 +568,11 @@ def main(argv: list[str] | None = None) -> int:
             "naive_next_requests": column("naive_next", "requests"),
             "naive_next_bytes": column("naive_next", "bytes"),
             "naive_next_wall_s": column("naive_next", "seconds"),
+            "visitor_requests": column("visitor", "requests"),
+            "visitor_bytes": column("visitor", "bytes"),
+            "visitor_wall_s": column("visitor", "seconds"),
             "speedup_vs_naive": round(speedup, 1),
+            "visitor_speedup_vs_naive": round(visitor_speedup, 1),
             "bytes_ratio_vs_naive": round(bytes_ratio, 1),
             "next_speedup_vs_naive": round(next_speedup, 1),
             "next_bytes_ratio_vs_naive": round(next_bytes_ratio, 1),

@@ -1,4 +1,4 @@
-"""``gallery-kit``: generate, list, show, delete, sync, models and serve from a shell.
+"""``gallery-kit``: generate, list, show, delete, sync, reindex, models and serve from a shell.
 
 Exit status: 0 success, 2 invalid input (nothing was sent), 1 a service failed. Errors go to
 stderr as one readable line, never a traceback.
@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="upload images waiting locally; adopt foreign images")
     sync.add_argument("--json", action="store_true")
+
+    reindex = sub.add_parser(
+        "reindex",
+        help="list images stored by gallery_kit versions before the index (reads the whole "
+        "gallery once)",
+    )
+    reindex.add_argument("--json", action="store_true")
 
     serve = sub.add_parser("serve", help="serve the dashboard with Voilà")
     serve.add_argument("--port", type=int, default=8866)
@@ -236,6 +243,17 @@ def _cmd_sync(gallery: Gallery, args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _cmd_reindex(gallery: Gallery, args: argparse.Namespace) -> int:
+    report = gallery.reindex()
+    if args.json:
+        _print_json({"indexed": report.added, "unlisted": report.removed})
+    else:
+        print(f"indexed {len(report.added)}, unlisted {len(report.removed)} (metadata gone)")
+    for reason in report.problems:
+        print(f"gallery-kit: not indexed: {reason}", file=sys.stderr)
+    return 1 if report.problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -257,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "show": _cmd_show,
             "delete": _cmd_delete,
             "sync": _cmd_sync,
+            "reindex": _cmd_reindex,
             **dict.fromkeys(EDIT_COMMANDS, _cmd_edit),
         }[args.command]
         return handler(gallery, args)

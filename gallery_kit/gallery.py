@@ -6,12 +6,14 @@ CLI touches boto3.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import random
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,8 +32,9 @@ from gallery_kit.records import (
 )
 from gallery_kit.settings import Settings, load_settings
 from gallery_kit.stores._files import write_atomic
-from gallery_kit.stores.base import ImageStore, Page
+from gallery_kit.stores.base import ImageStore, Listing, Page, ReindexReport
 from gallery_kit.stores.outbox import Outbox, SyncReport
+from gallery_kit.stores.thumbcache import ThumbnailCache
 
 if TYPE_CHECKING:
     from gallery_kit.operations import EditRequest
@@ -51,6 +54,17 @@ class GenerationResult:
     request: GenerationRequest | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """One image the model returned, in the outbox, on its way to the store."""
+
+    record: ImageRecord
+    original: bytes
+    thumbnail: bytes
+    #: True once the original is in the store (its upload starts before the thumbnail is made).
+    original_stored: Future[bool]
+
+
 @dataclass(slots=True)
 class AdoptReport:
     adopted: list[str] = field(default_factory=list)
@@ -68,10 +82,12 @@ class Gallery:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] | None = None,
         settings: Settings | None = None,
+        thumb_cache: ThumbnailCache | None = None,
     ) -> None:
         self.generator = generator
         self.store = store
         self.outbox = outbox
+        self.thumb_cache = thumb_cache
         self.settings = settings
         self.default_model_id = default_model_id or (
             settings.model_id if settings else "amazon.nova-canvas-v1:0"
@@ -89,10 +105,14 @@ class Gallery:
         """The gallery the settings describe: S3 + Bedrock, or the embedded offline default."""
         settings = settings or load_settings()
         store: ImageStore
+        thumb_cache = None
         if settings.bucket:
             from gallery_kit.stores.s3 import S3Store
 
             store = S3Store(settings.bucket, prefix=settings.prefix, region=settings.s3_region)
+            # One folder per gallery, shared by every kernel on this machine.
+            where = hashlib.sha256(store.location.encode()).hexdigest()[:16]
+            thumb_cache = ThumbnailCache(settings.data_dir / "thumbnails" / where)
         else:
             from gallery_kit.stores.local import LocalStore
 
@@ -106,7 +126,13 @@ class Gallery:
             from gallery_kit.generators import BedrockGenerator
 
             generator = BedrockGenerator(region=settings.bedrock_region)
-        return cls(generator, store, Outbox(settings.outbox_dir), settings=settings)
+        return cls(
+            generator,
+            store,
+            Outbox(settings.outbox_dir),
+            settings=settings,
+            thumb_cache=thumb_cache,
+        )
 
     @property
     def offline(self) -> bool:
@@ -125,7 +151,7 @@ class Gallery:
     def generate(self, request: GenerationRequest) -> GenerationResult:
         spec, valid = self.prepare(request)
         output = self.generator.invoke(spec, valid)
-        made = self._secure(
+        result = self._store(
             output,
             spec.name,
             prompt=valid.prompt,
@@ -136,51 +162,81 @@ class Gallery:
             model_id=self.generator.recorded_model_id(spec),
             batch_size=valid.count,
         )
-        result = self._keep(made, list(output.warnings))
         result.request = valid
         return result
 
-    def _secure(
-        self, output: ModelOutput, model_name: str, **fields: Any
-    ) -> list[tuple[ImageRecord, bytes, bytes]]:
-        """Record each returned image and write it to the outbox: from the moment the model has
-        answered, the (paid) bytes are ours to keep, whatever happens to the upload."""
+    def _store(self, output: ModelOutput, model_name: str, **fields: Any) -> GenerationResult:
+        """Keep what the model returned. From the moment it has answered, the (paid) bytes are
+        ours: each image is written to the outbox, then to the store; what the store refuses
+        stays in the outbox and is reported as a warning beside the images.
+
+        Each original starts uploading as soon as it arrives, while its thumbnail is made (the
+        biggest upload overlaps the slowest step); a batch's thumbnails are made side by side.
+        """
         now = self._clock()
-        made: list[tuple[ImageRecord, bytes, bytes]] = []
-        for image in output.images:
-            content_type = sniff_content_type(image.data)
-            if content_type is None:
-                raise ModelFailed(
-                    f"{model_name} returned bytes that are not an image; nothing was stored."
+        images = output.images
+        with ThreadPoolExecutor(max_workers=3 * max(1, len(images))) as pool:
+            started = []
+            for image in images:
+                content_type = sniff_content_type(image.data)
+                if content_type is None:
+                    raise ModelFailed(
+                        f"{model_name} returned bytes that are not an image; nothing was stored."
+                    )
+                # One millisecond apart, so a batch lists in the order the model returned it.
+                image_id = new_image_id(now - timedelta(milliseconds=image.index))
+                key = original_key(self._prefix, image_id, content_type)
+                early = pool.submit(self._put_original, key, image.data, content_type)
+                thumbnailing = pool.submit(make_thumbnail, image.data, f"{model_name}'s image")
+                started.append((image, image_id, content_type, key, early, thumbnailing))
+            made: list[_Made] = []
+            for image, image_id, content_type, key, early, thumbnailing in started:
+                thumb = thumbnailing.result()
+                record = ImageRecord(
+                    id=image_id,
+                    width=thumb.source_width,
+                    height=thumb.source_height,
+                    seed=image.seed,
+                    created_at=now_iso(now),
+                    content_type=content_type,
+                    byte_size=len(image.data),
+                    original_key=key,
+                    thumbnail_key=thumbnail_key(self._prefix, image_id),
+                    batch_index=image.index,
+                    **fields,
                 )
-            thumb = make_thumbnail(image.data, where=f"{model_name}'s image")
-            # One millisecond apart, so a batch lists in the order the model returned it.
-            image_id = new_image_id(now - timedelta(milliseconds=image.index))
-            record = ImageRecord(
-                id=image_id,
-                width=thumb.source_width,
-                height=thumb.source_height,
-                seed=image.seed,
-                created_at=now_iso(now),
-                content_type=content_type,
-                byte_size=len(image.data),
-                original_key=original_key(self._prefix, image_id, content_type),
-                thumbnail_key=thumbnail_key(self._prefix, image_id),
-                batch_index=image.index,
-                **fields,
+                self.outbox.add(record, image.data, thumb.data)
+                made.append(_Made(record, image.data, thumb.data, early))
+            outcomes = list(pool.map(self._upload, made))
+        result = GenerationResult([m.record for m in made], list(output.warnings))
+        failures = [(m.record.id, err) for m, err in zip(made, outcomes, strict=True) if err]
+        if failures:
+            result.pending = [i for i, _ in failures]
+            result.warnings.append(
+                f"{len(failures)} image(s) are kept on this machine and will upload when the "
+                f"store is back: {failures[0][1]}"
             )
-            self.outbox.add(record, image.data, thumb.data)
-            made.append((record, image.data, thumb.data))
-        return made
+        elif self.outbox.ids():
+            self.sync_outbox()  # the store works again: send what was waiting
+        return result
+
+    def _put_original(self, key: str, data: bytes, content_type: str) -> bool:
+        try:
+            self.store.put_original(key, data, content_type)
+        except GalleryError as exc:
+            log.info("early upload of %s failed; it is sent again with the rest: %s", key, exc)
+            return False
+        return True
 
     @property
     def _prefix(self) -> str:
         return getattr(self.store, "prefix", "")
 
-    def _upload(self, item: tuple[ImageRecord, bytes, bytes]) -> str | None:
-        record, original, thumb = item
+    def _upload(self, made: _Made) -> str | None:
+        record = made.record
         try:
-            self.store.put(record, original, thumb)
+            stored = made.original_stored.result()
+            self.store.put(record, None if stored else made.original, made.thumbnail)
         except GalleryError as exc:
             # Reported to the caller as a warning; the log line is for the server's operator.
             log.info("upload of %s failed, kept in the outbox: %s", record.id, exc)
@@ -206,7 +262,7 @@ class Gallery:
         parent = self.get(plan.edit.image_id)
         job = prepare_job(plan, parent, self.read_original(parent))
         output = self.generator.edit(job)
-        made = self._secure(
+        return self._store(
             output,
             job.spec.name,
             prompt=job.prompt or parent.prompt,
@@ -217,26 +273,6 @@ class Gallery:
             operation=plan.edit.operation,
             extra=edit_extra(job),
         )
-        return self._keep(made, list(output.warnings))
-
-    def _keep(
-        self, made: list[tuple[ImageRecord, bytes, bytes]], warnings: list[str]
-    ) -> GenerationResult:
-        """Upload what :meth:`_secure` put in the outbox (side by side); what fails stays there
-        and is reported as a warning beside the images."""
-        result = GenerationResult([r for r, _, _ in made], warnings)
-        with ThreadPoolExecutor(max_workers=max(1, len(made))) as pool:
-            outcomes = list(pool.map(self._upload, made))
-        failures = [(r.id, err) for (r, _, _), err in zip(made, outcomes, strict=True) if err]
-        if failures:
-            result.pending = [i for i, _ in failures]
-            result.warnings.append(
-                f"{len(failures)} image(s) are kept on this machine and will upload when the "
-                f"store is back: {failures[0][1]}"
-            )
-        elif self.outbox.ids():
-            self.sync_outbox()  # the store works again: send what was waiting
-        return result
 
     def children(self, image_id: str) -> list[ImageRecord]:
         """The images made from ``image_id`` (stored or still waiting to upload), newest first."""
@@ -269,6 +305,42 @@ class Gallery:
     def page(self, *, cursor: str | None = None, limit: int = 24) -> Page:
         return self.store.page(cursor=cursor, limit=limit)
 
+    def listing(self, *, cursor: str | None = None, limit: int = 24) -> Listing:
+        """What the grid shows of a page: summaries only (one LIST in S3)."""
+        return self.store.listing(cursor=cursor, limit=limit)
+
+    def thumbnails(self, ids: list[str]) -> dict[str, bytes]:
+        """The thumbnails of ``ids``: from the outbox, this machine's cache, or the store (all
+        at once); an image without one is left out."""
+        found: dict[str, bytes] = {}
+        stored: list[str] = []
+        for image_id in ids:
+            data = None
+            if self.outbox.has(image_id):
+                # An image uploaded meanwhile has left the outbox: read it from the store.
+                with contextlib.suppress(GalleryError, OSError):
+                    data = self.outbox.read_thumbnail(image_id)
+            if data is None and self.thumb_cache is not None:
+                data = self.thumb_cache.get(image_id)
+            if data is None:
+                stored.append(image_id)
+            else:
+                found[image_id] = data
+        fetched = self.store.read_thumbnails(stored) if stored else {}
+        if self.thumb_cache is not None:
+            for image_id, data in fetched.items():
+                self.thumb_cache.put(image_id, data)
+        found.update(fetched)
+        return found
+
+    def forget_thumbnail(self, image_id: str) -> None:
+        """Drop this machine's copy (the page could not show it): the next read asks the store."""
+        if self.thumb_cache is not None:
+            self.thumb_cache.discard(image_id)
+
+    def reindex(self) -> ReindexReport:
+        return self.store.reindex()
+
     def get(self, image_id: str) -> ImageRecord:
         check_image_id(image_id)
         if self.outbox.has(image_id):
@@ -300,6 +372,7 @@ class Gallery:
 
     def delete(self, image_id: str) -> None:
         check_image_id(image_id)
+        self.forget_thumbnail(image_id)
         found = False
         if self.outbox.has(image_id):
             self.outbox.remove(image_id)

@@ -6,15 +6,23 @@ Layout under the gallery's prefix (``GALLERY_PREFIX``)::
     gallery-kit/images/<id>.<ext>   the model's original bytes, untouched
     gallery-kit/thumbs/<id>.webp    ~256 px WebP
     gallery-kit/children/<parent id>/<child id>   empty marker: lineage found with one LIST
+    gallery-kit/index/<id>.<summary>   empty; the key itself carries what a grid tile shows
 
 An id is ``<13-digit inverted epoch ms>-<10 hex>``: S3 lists keys in ascending order, so the
 inverted timestamp puts the newest image first in the first ``ListObjectsV2`` page at any bucket
 size, and the random suffix keeps concurrent writers apart. Adopted (foreign) images get a
 suffix derived from their key, so two processes adopting the same object agree on its id.
+
+The index keys make a page of the gallery one ``ListObjectsV2`` and nothing else: the summary
+(prompt, model, operation, source) is base64url JSON in the key, written after the metadata and
+deleted before it, so a listed image is always complete. Reading 24 metadata objects per page
+instead cost more than everything else a page does (see bench/README.md).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -30,6 +38,9 @@ META_DIR = ROOT + "meta/"
 IMAGES_DIR = ROOT + "images/"
 THUMBS_DIR = ROOT + "thumbs/"
 CHILDREN_DIR = ROOT + "children/"
+INDEX_DIR = ROOT + "index/"
+#: S3 keys are at most 1,024 bytes of UTF-8; a summary is shortened to fit.
+MAX_KEY_BYTES = 1024
 SCHEMA_VERSION = 1
 
 _MAX_MS = 9_999_999_999_999
@@ -100,6 +111,16 @@ def id_from_child_key(prefix: str, parent_id: str, key: str) -> str | None:
     return child_id if is_image_id(child_id) else None
 
 
+def index_prefix(prefix: str) -> str:
+    return prefix + INDEX_DIR
+
+
+def index_start_after(prefix: str, image_id: str) -> str:
+    """The ``StartAfter`` for the page after ``image_id``: past every ``<id>.<summary>`` key."""
+    # "/" sorts right after ".", and ids all have the same length.
+    return f"{prefix}{INDEX_DIR}{image_id}/"
+
+
 def id_from_meta_key(prefix: str, key: str) -> str | None:
     start = prefix + META_DIR
     if not key.startswith(start) or not key.endswith(".json"):
@@ -151,6 +172,83 @@ class ImageRecord:
             "count": self.batch_size,
             "model_id": self.model_id,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSummary:
+    """What a grid tile shows of an image, read from its index key (no metadata GET)."""
+
+    id: str
+    prompt: str
+    model_id: str = ""
+    operation: str | None = None
+    source: str = "generated"
+    #: The prompt was cut to fit the key; the full one is in the metadata.
+    shortened: bool = False
+
+    @classmethod
+    def of(cls, record: ImageRecord) -> ImageSummary:
+        return cls(record.id, record.prompt, record.model_id, record.operation, record.source)
+
+
+def index_key(prefix: str, record: ImageRecord) -> str:
+    """``<prefix>gallery-kit/index/<id>.<base64url JSON>``, at most :data:`MAX_KEY_BYTES`."""
+    start = f"{prefix}{INDEX_DIR}{record.id}."
+    room = MAX_KEY_BYTES - len(start.encode("utf-8"))
+    fields_: dict[str, Any] = {"m": record.model_id}
+    if record.operation:
+        fields_["o"] = record.operation
+    if record.source != "generated":
+        fields_["s"] = record.source
+
+    def encode(length: int) -> str:
+        cut = length < len(record.prompt)
+        return _b64(dict(fields_, p=record.prompt[:length], **({"t": 1} if cut else {})))
+
+    if len(whole := encode(len(record.prompt))) <= room:
+        return start + whole
+    # The longest prefix of the prompt that fits (binary search: a few encodes at most).
+    low, high = 0, len(record.prompt) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(encode(middle)) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return start + encode(low)
+
+
+def _b64(value: dict[str, Any]) -> str:
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def summary_from_index_key(prefix: str, key: str) -> ImageSummary | str | None:
+    """The summary in an index key; the bare id when the summary cannot be read (anyone with
+    write access to the bucket can put keys here); None when it is not an index key at all."""
+    start = prefix + INDEX_DIR
+    if not key.startswith(start):
+        return None
+    image_id, _, encoded = key[len(start) :].partition(".")
+    if not is_image_id(image_id):
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (binascii.Error, ValueError):
+        return image_id
+    if not isinstance(raw, dict) or not isinstance(raw.get("p"), str):
+        return image_id
+    text = {k: raw.get(k) for k in ("m", "o", "s")}
+    if not all(v is None or isinstance(v, str) for v in text.values()):
+        return image_id
+    return ImageSummary(
+        id=image_id,
+        prompt=raw["p"],
+        model_id=text["m"] or "",
+        operation=text["o"],
+        source=text["s"] or "generated",
+        shortened=bool(raw.get("t")),
+    )
 
 
 _FIELDS = {f.name for f in fields(ImageRecord)}

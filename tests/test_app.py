@@ -7,7 +7,9 @@ import html
 import time
 from collections.abc import Callable, Iterator
 
+import comm
 import pytest
+from comm.base_comm import BaseComm
 
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.ui.app import GalleryApp, error_page
@@ -19,6 +21,38 @@ def wait_for(condition: Callable[[], object], timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+@pytest.fixture(autouse=True)
+def page_messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, object], list[bytes]]]:
+    """What the widgets send to the page: a comm that keeps its messages (no kernel here)."""
+    sent: list[tuple[dict[str, object], list[bytes]]] = []
+
+    class PageComm(BaseComm):
+        def publish_msg(
+            self,
+            msg_type: str,
+            data: object = None,
+            metadata: object = None,
+            buffers: object = None,
+            **keys: object,
+        ) -> None:
+            if isinstance(data, dict):
+                sent.append((data, [bytes(b) for b in buffers or []]))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(comm, "create_comm", PageComm)
+    return sent
+
+
+def thumbnails_sent(sent: list[tuple[dict[str, object], list[bytes]]]) -> dict[str, bytes]:
+    """Thumbnail bytes by id, as the grid's "thumbs" messages delivered them."""
+    found: dict[str, bytes] = {}
+    for data, buffers in sent:
+        content = data.get("content")
+        custom = data.get("method") == "custom" and isinstance(content, dict)
+        if custom and content.get("type") == "thumbs":  # type: ignore[union-attr]
+            found.update(zip(content["ids"], buffers, strict=True))
+    return found
 
 
 @pytest.fixture
@@ -54,12 +88,20 @@ def test_offline_banner_and_empty_state(app: GalleryApp) -> None:
     assert "No images yet" in app.grid.empty_text
 
 
-def test_generate_puts_new_images_first_and_reenables_button(app: GalleryApp) -> None:
+def test_generate_puts_new_images_first_and_reenables_button(
+    app: GalleryApp, gallery: Gallery, page_messages: list[tuple[dict[str, object], list[bytes]]]
+) -> None:
     generate(app, "first picture")
     generate(app, "second picture", count=2)
     captions = [item["caption"] for item in app.grid.items]
     assert captions == ["second picture", "second picture", "first picture"]
-    assert all(item["src"].startswith("data:image/webp;base64,") for item in app.grid.items)
+    ids = [item["id"] for item in app.grid.items]
+    wait_for(lambda: set(ids) <= thumbnails_sent(page_messages).keys())
+    for image_id in ids:
+        thumb = thumbnails_sent(page_messages)[image_id]
+        assert (thumb[:4], thumb[8:12]) == (b"RIFF", b"WEBP")
+        assert thumb == gallery.read_thumbnail(gallery.get(image_id))
+    assert all("src" not in item for item in app.grid.items)  # bytes never ride in the state
     assert not app.panel.generate.disabled
     assert "Saved 2 images" in app.status.value
     assert app.error.layout.display == "none"
@@ -109,6 +151,36 @@ def test_lightbox_reuse_and_delete(app: GalleryApp, gallery: Gallery) -> None:
     send(app, type="delete", id=image_id)
     wait_for(lambda: all(item["id"] != image_id for item in app.grid.items))
     assert gallery.page().records == []
+
+
+def test_thumbnails_travel_once_and_again_only_when_the_page_asks(
+    gallery: Gallery, page_messages: list[tuple[dict[str, object], list[bytes]]]
+) -> None:
+    for _ in range(6):
+        gallery.generate(GenerationRequest("a pear", count=5, width=320, height=320))
+    app = GalleryApp(gallery, poll_ms=0)
+    try:
+        wait_for(lambda: len(app.grid.items) == 24)
+        first = [item["id"] for item in app.grid.items]
+        wait_for(lambda: thumbnails_sent(page_messages).keys() == set(first))
+        # "Load more": only the new page's thumbnails go; the state carries no image bytes.
+        page_messages.clear()
+        send(app, type="load_more")
+        wait_for(lambda: len(app.grid.items) == 30)
+        more = [item["id"] for item in app.grid.items][24:]
+        wait_for(lambda: thumbnails_sent(page_messages).keys() == set(more))
+        assert all(not buffers for data, buffers in page_messages if data.get("method") == "update")
+        # A new view of the widget (a reload, a second output area) gets all of them again.
+        page_messages.clear()
+        send(app, type="ready")
+        wait_for(lambda: thumbnails_sent(page_messages).keys() == set(first + more))
+        # The page could not show one: that one is read again from the store, alone.
+        page_messages.clear()
+        send(app, type="thumb_error", id=more[0])
+        wait_for(lambda: more[0] in thumbnails_sent(page_messages))
+        assert thumbnails_sent(page_messages).keys() == {more[0]}
+    finally:
+        app.close()
 
 
 def test_paging_filter_and_poll(gallery: Gallery) -> None:

@@ -254,6 +254,8 @@ def test_bad_objects_under_the_prefix(
     s3.put_object(
         Bucket=bucket, Key="gallery-kit/meta/0000000000001-aaaaaaaaaa.json", Body=b"{not json"
     )
+    # Listed by an index key whose summary cannot be read either: the metadata is read instead.
+    s3.put_object(Bucket=bucket, Key="gallery-kit/index/0000000000001-aaaaaaaaaa.%%%", Body=b"")
 
     code, out, err = run_cli(["list", "--json"], capsys)
     assert code == 0

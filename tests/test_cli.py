@@ -244,3 +244,26 @@ def test_aws_sync_uploads_waiting_images_and_adopts_foreign_ones(
     assert by_id[row["id"]]["status"] == "stored"
     assert by_id[summary["adopted"][0]]["uri"] == f"s3://{bucket}/uploads/streamlit.png"
     assert len(bedrock.requests) == 1
+
+
+def test_aws_reindex_lists_images_an_older_version_stored(
+    tmp_path: Path, bucket: str, bedrock: BedrockEndpoint
+) -> None:
+    bedrock.small_images = True
+    made = gk("generate", "an old one", "--width", "512", "--height", "512", "--json", cwd=tmp_path)
+    assert made.code == 0, made.stderr
+    image_id = made.row["id"]
+    # What a version before the index left: no index key.
+    s3 = boto3.client("s3", region_name="us-east-1")
+    (key,) = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="gallery-kit/index/")["Contents"]
+    ]
+    s3.delete_object(Bucket=bucket, Key=key)
+    assert gk("list", "--json", cwd=tmp_path).rows == []
+
+    done = gk("reindex", "--json", cwd=tmp_path)
+    assert done.code == 0, done.stderr
+    assert done.row == {"indexed": [image_id], "unlisted": []}
+    assert [r["id"] for r in gk("list", "--json", cwd=tmp_path).rows] == [image_id]
+    again = gk("reindex", cwd=tmp_path)
+    assert again.stdout.strip() == "indexed 0, unlisted 0 (metadata gone)"

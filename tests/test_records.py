@@ -11,11 +11,15 @@ import pytest
 
 from gallery_kit.errors import ImageNotFound, InvalidImage
 from gallery_kit.records import (
+    MAX_KEY_BYTES,
     ImageRecord,
+    ImageSummary,
     adopted_image_id,
     check_image_id,
     created_at_of,
     id_from_meta_key,
+    index_key,
+    index_start_after,
     is_image_id,
     meta_key,
     new_image_id,
@@ -23,6 +27,7 @@ from gallery_kit.records import (
     original_key,
     record_from_json,
     record_to_json,
+    summary_from_index_key,
     thumbnail_key,
 )
 
@@ -228,3 +233,68 @@ def test_metadata_with_a_bad_id_is_invalid_image_naming_the_key() -> None:
         record_from_json(json.dumps(raw).encode(), where=KEY)
     assert KEY in str(caught.value)
     assert "../../escape" in str(caught.value)
+
+
+# --- the index: a page's summaries in one LIST -------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["", "team-a/"])
+@pytest.mark.parametrize(
+    "prompt", ["a cat", '서울 야경 🌃 <b>&amp;</b> "quoted" / slash', "line\nbreak\ttab"]
+)
+def test_index_key_carries_the_summary_exactly(prefix: str, prompt: str) -> None:
+    record = _record(prompt=prompt, operation="inpaint", source="adopted", model_id="x.y-v1:0")
+    key = index_key(prefix, record)
+    assert key.startswith(f"{prefix}gallery-kit/index/{record.id}.")
+    assert summary_from_index_key(prefix, key) == ImageSummary(
+        record.id, prompt, "x.y-v1:0", "inpaint", "adopted", shortened=False
+    )
+    assert ImageSummary.of(record) == summary_from_index_key(prefix, key)
+
+
+@pytest.mark.parametrize("char", ["a", "é", "한", "🌃"])
+def test_a_long_prompt_is_shortened_to_the_longest_that_fits_a_key(char: str) -> None:
+    prefix = "a-rather-long/team/prefix/" * 4
+    record = _record(prompt=char * 1024)
+    key = index_key(prefix, record)
+    assert len(key.encode("utf-8")) <= MAX_KEY_BYTES
+    summary = summary_from_index_key(prefix, key)
+    assert isinstance(summary, ImageSummary)
+    assert summary.shortened
+    assert record.prompt.startswith(summary.prompt)
+    # The longest that fits: one more character (at most 4 UTF-8 bytes, 6 in base64) would not.
+    assert len(key.encode("utf-8")) > MAX_KEY_BYTES - 6
+
+
+@pytest.mark.parametrize(
+    "tail", ["%%%", "", "bm90IGpzb24", "WzEsMl0", "eyJwIjoxfQ", "eyJwIjoiYSIsIm0iOjF9"]
+)
+def test_an_unreadable_summary_gives_the_bare_id(tail: str) -> None:
+    # Not base64 / not JSON / a list / prompt not a string / model id not a string.
+    image_id = new_image_id(T0)
+    assert summary_from_index_key("p/", f"p/gallery-kit/index/{image_id}.{tail}") == image_id
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "p/gallery-kit/meta/8000000000000-0123456789.json",
+        "p/gallery-kit/index/not-an-id.eyJwIjoiYSJ9",
+        "q/gallery-kit/index/8000000000000-0123456789.eyJwIjoiYSJ9",
+        "p/gallery-kit/index/../8000000000000-0123456789.eyJwIjoiYSJ9",
+    ],
+)
+def test_summary_from_index_key_ignores_other_keys(key: str) -> None:
+    assert summary_from_index_key("p/", key) is None
+
+
+def test_index_keys_list_newest_first_and_the_cursor_skips_exactly_one_image() -> None:
+    records = [
+        _record(id=new_image_id(T0 + timedelta(seconds=s)), prompt="~" * s) for s in range(30)
+    ]
+    keys = sorted(index_key("p/", r) for r in records)
+    ids = [r.id for r in reversed(records)]
+    assert [k.split("/")[-1][:24] for k in keys] == ids
+    for position, image_id in enumerate(ids):
+        after = index_start_after("p/", image_id)
+        assert [k for k in keys if k > after] == keys[position + 1 :]

@@ -19,10 +19,13 @@ from gallery_kit.errors import GalleryError, ImageNotFound, StorageError
 from gallery_kit.imaging import make_thumbnail
 from gallery_kit.records import (
     ImageRecord,
+    ImageSummary,
+    index_key,
     meta_key,
     new_image_id,
     now_iso,
     original_key,
+    record_to_json,
     thumbnail_key,
 )
 from gallery_kit.stores.base import ImageStore
@@ -88,7 +91,10 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreCase]:
 
         yield StoreCase(store, "", local_put)
         return
-    bucket = request.getfixturevalue("bucket")
+    yield from _s3_case(request.getfixturevalue("bucket"))
+
+
+def _s3_case(bucket: str) -> Iterator[StoreCase]:
     s3 = S3Store(bucket, prefix="team-a/", region="us-east-1")
     raw = boto3.client("s3", region_name="us-east-1")
 
@@ -99,6 +105,11 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreCase]:
         yield StoreCase(s3, "team-a/", s3_put)
     finally:
         s3.close()
+
+
+@pytest.fixture
+def s3_case(bucket: str) -> Iterator[StoreCase]:
+    yield from _s3_case(bucket)
 
 
 def test_put_get_and_read_back_unchanged(case: StoreCase) -> None:
@@ -174,20 +185,110 @@ def test_delete_removes_all_three(case: StoreCase) -> None:
     with pytest.raises(ImageNotFound):
         case.store.read_thumbnail(gone)
     assert [r.id for r in case.store.page().records] == [keep.id]
+    assert [i.id for i in case.store.listing().summaries] == [keep.id]
     with pytest.raises(ImageNotFound):
         case.store.delete(gone.id)
 
 
-def test_metadata_that_is_not_json_is_a_problem_not_a_failure(case: StoreCase) -> None:
+@pytest.mark.parametrize("summary", ["readable", "unreadable"])
+def test_metadata_that_is_not_json_is_a_problem_not_a_failure(
+    case: StoreCase, summary: str
+) -> None:
     good, _ = put_new(case, T0)
-    broken_id = new_image_id(T0 + timedelta(minutes=1))
-    broken_key = meta_key(case.prefix, broken_id)
+    broken = make_record(case.prefix, T0 + timedelta(minutes=1), "broken")
+    broken_key = meta_key(case.prefix, broken.id)
     case.raw_put(broken_key, b"{this is not json")
+    if isinstance(case.store, S3Store):  # listed by an index key another tool wrote
+        key = index_key(case.prefix, broken) if summary == "readable" else ""
+        case.raw_put(key or f"{case.prefix}gallery-kit/index/{broken.id}.%%%", b"")
     page = case.store.page()
     assert [r.id for r in page.records] == [good.id]
     (problem,) = page.problems
     assert broken_key in problem
     assert "JSON" in problem
+    listing = case.store.listing()
+    if isinstance(case.store, S3Store) and summary == "readable":
+        # The grid shows the tile from its summary; opening it reports the problem.
+        assert [i.id for i in listing.summaries] == [broken.id, good.id]
+        assert listing.problems == []
+    else:
+        assert [i.id for i in listing.summaries] == [good.id]
+        assert listing.problems == page.problems
+
+
+def test_listing_carries_what_a_tile_shows_and_pages_like_page(case: StoreCase) -> None:
+    prompts = ["서울 야경 🌃", "x" * 1024, "plain"]
+    records = [put_new(case, T0 + timedelta(minutes=m), p)[0] for m, p in enumerate(prompts)]
+    first = case.store.listing(limit=2)
+    rest = case.store.listing(cursor=first.next_cursor, limit=2)
+    assert rest.next_cursor is None
+    got = first.summaries + rest.summaries
+    assert [i.id for i in got] == [r.id for r in reversed(records)]
+    assert [i.id for i in got] == [r.id for r in case.store.page(limit=5).records]
+    by_id = {i.id: i for i in got}
+    assert by_id[records[0].id].prompt == "서울 야경 🌃"
+    assert by_id[records[2].id] == ImageSummary.of(records[2])
+    long = by_id[records[1].id]
+    assert records[1].prompt.startswith(long.prompt)
+    # S3 keys hold 1,024 bytes: there the prompt is shortened (the metadata keeps it whole).
+    assert long.shortened == isinstance(case.store, S3Store)
+    assert case.store.get(records[1].id).prompt == "x" * 1024
+
+
+def test_read_thumbnails_leaves_out_what_is_missing(case: StoreCase) -> None:
+    records = [put_new(case, T0 + timedelta(minutes=m), f"p{m}")[0] for m in range(3)]
+    unknown = new_image_id(T0 + timedelta(hours=2))
+    got = case.store.read_thumbnails([r.id for r in records] + [unknown])
+    assert list(got) == [r.id for r in records]
+    for record in records:
+        assert got[record.id] == case.store.read_thumbnail(record)
+
+
+def test_s3_listing_is_one_request_and_reads_no_object(bucket: str) -> None:
+    store = S3Store(bucket, region="us-east-1")
+    case = StoreCase(store, "", lambda _k, _d: None)
+    for m in range(30):
+        put_new(case, T0 + timedelta(minutes=m), f"image {m}")
+    calls: list[str] = []
+    store.client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    fresh = S3Store(bucket, client=store.client)  # nothing cached
+    listing = fresh.listing(limit=24)
+    assert len(listing.summaries) == 24
+    assert calls == ["ListObjectsV2"]
+    calls.clear()
+    fresh.listing(cursor=listing.next_cursor, limit=24)
+    assert calls == ["ListObjectsV2"]
+    fresh.close()
+    store.close()
+
+
+def test_s3_reindex_lists_older_images_and_drops_orphans(s3_case: StoreCase) -> None:
+    case = s3_case
+    listed, _ = put_new(case, T0, "stored by this version")
+    # Stored by a version before the index: metadata, original and thumbnail, no index key.
+    older = make_record(case.prefix, T0 + timedelta(minutes=1), "stored by an older version")
+    case.raw_put(older.original_key, png())
+    case.raw_put(older.thumbnail_key, make_thumbnail(png()).data)
+    case.raw_put(meta_key(case.prefix, older.id), record_to_json(older))
+    orphan = make_record(case.prefix, T0 + timedelta(minutes=2), "metadata deleted by hand")
+    case.raw_put(index_key(case.prefix, orphan), b"")
+    assert [i.id for i in case.store.listing().summaries] == [orphan.id, listed.id]
+
+    report = case.store.reindex()
+    assert (report.added, report.removed, report.problems) == ([older.id], [orphan.id], [])
+    assert [i.id for i in case.store.listing().summaries] == [older.id, listed.id]
+    again = case.store.reindex()
+    assert (again.added, again.removed) == ([], [])
+
+
+def test_s3_delete_unlists_an_image_whose_metadata_is_gone(s3_case: StoreCase) -> None:
+    case = s3_case
+    orphan = make_record(case.prefix, T0, "metadata deleted by hand")
+    case.raw_put(index_key(case.prefix, orphan), b"")
+    case.store.delete(orphan.id)
+    assert case.store.listing().summaries == []
+    with pytest.raises(ImageNotFound):
+        case.store.delete(orphan.id)
 
 
 def test_foreign_images_are_found_and_our_folder_is_skipped(case: StoreCase) -> None:

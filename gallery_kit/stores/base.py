@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from gallery_kit.records import ImageRecord
+from gallery_kit.records import ImageRecord, ImageSummary
 
 #: Extensions of foreign objects worth adopting into the gallery.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
@@ -20,6 +20,24 @@ class Page:
     #: Pass back to get the next page; None on the last page. Opaque to callers.
     next_cursor: str | None
     #: One line per object that could not be read (e.g. metadata that is not JSON).
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Listing:
+    """One page of summaries, newest first: what the grid shows, with no metadata read."""
+
+    summaries: list[ImageSummary]
+    next_cursor: str | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ReindexReport:
+    """What :meth:`ImageStore.reindex` mended."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -38,22 +56,42 @@ class ImageStore(Protocol):
     #: Where the gallery lives, for messages: ``s3://bucket/prefix`` or a folder.
     location: str
 
-    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
-        """Store all three; the metadata last, so a listed image is always complete.
+    def put(self, record: ImageRecord, original: bytes | None, thumbnail: bytes) -> None:
+        """Store all three, then what points at them (what lists the image, and the lineage
+        marker of a record with a ``parent_id``), so a listed image is always complete.
+        ``original`` None: it is stored already (:meth:`put_original`)."""
+        ...
 
-        A record with a ``parent_id`` also gets its lineage marker, after the metadata.
-        """
+    def put_original(self, key: str, data: bytes, content_type: str) -> None:
+        """The original alone, ahead of :meth:`put` (not listed until then)."""
         ...
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         """Store the thumbnail and metadata of a foreign image (its original stays put)."""
         ...
 
-    def page(self, *, cursor: str | None = None, limit: int = 24) -> Page: ...
+    def listing(self, *, cursor: str | None = None, limit: int = 24) -> Listing:
+        """A page of summaries, newest first: one LIST in S3, nothing else."""
+        ...
+
+    def page(self, *, cursor: str | None = None, limit: int = 24) -> Page:
+        """The same page as :meth:`listing`, as full records."""
+        ...
+
+    def read_thumbnails(self, ids: list[str]) -> dict[str, bytes]:
+        """The thumbnails of ``ids`` (at once where the store allows); missing ones are left
+        out."""
+        ...
+
+    def reindex(self) -> ReindexReport:
+        """Make what lists images agree with the metadata (images stored by older versions)."""
+        ...
 
     def get(self, image_id: str) -> ImageRecord: ...
 
-    def exists(self, image_id: str) -> bool: ...
+    def exists(self, image_id: str) -> bool:
+        """Whether the image is stored and listed."""
+        ...
 
     def read_original(self, record: ImageRecord) -> bytes: ...
 
@@ -64,7 +102,7 @@ class ImageStore(Protocol):
         ...
 
     def delete(self, image_id: str) -> None:
-        """Unlist (metadata first), then remove the original, thumbnail and lineage markers."""
+        """Unlist first, then remove the metadata, the original, thumbnail and lineage markers."""
         ...
 
     def children(self, parent_id: str) -> list[str]:

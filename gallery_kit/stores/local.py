@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from gallery_kit.records import (
     META_DIR,
     ROOT,
     ImageRecord,
+    ImageSummary,
     check_image_id,
     child_marker_key,
     children_prefix,
@@ -20,9 +22,12 @@ from gallery_kit.records import (
     meta_key,
     record_from_json,
     record_to_json,
+    thumbnail_key,
 )
 from gallery_kit.stores._files import write_atomic
-from gallery_kit.stores.base import IMAGE_EXTENSIONS, ForeignObject, Page
+from gallery_kit.stores.base import IMAGE_EXTENSIONS, ForeignObject, Listing, Page, ReindexReport
+
+log = logging.getLogger(__name__)
 
 
 class LocalStore:
@@ -63,12 +68,16 @@ class LocalStore:
         except OSError as exc:
             raise StorageError(f"Cannot read {self._path(key)} ({exc.strerror}).") from exc
 
-    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
-        self._write(record.original_key, original)
+    def put(self, record: ImageRecord, original: bytes | None, thumbnail: bytes) -> None:
+        if original is not None:
+            self._write(record.original_key, original)
         self._write(record.thumbnail_key, thumbnail)
         self._write(meta_key("", record.id), record_to_json(record))
         if record.parent_id:
             self._write(child_marker_key("", check_image_id(record.parent_id), record.id), b"")
+
+    def put_original(self, key: str, data: bytes, content_type: str) -> None:
+        self._write(key, data)
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         self._write(record.thumbnail_key, thumbnail)
@@ -95,6 +104,23 @@ class LocalStore:
             except (StorageError, ImageNotFound) as exc:
                 problems.append(str(exc))
         return Page(records, chosen[-1] if more and chosen else None, problems)
+
+    def listing(self, *, cursor: str | None = None, limit: int = 24) -> Listing:
+        # Files are read in microseconds: the summaries come from the metadata itself.
+        page = self.page(cursor=cursor, limit=limit)
+        return Listing([ImageSummary.of(r) for r in page.records], page.next_cursor, page.problems)
+
+    def read_thumbnails(self, ids: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for image_id in ids:
+            try:
+                found[image_id] = self._read(thumbnail_key("", check_image_id(image_id)))
+            except (StorageError, ImageNotFound) as exc:
+                log.info("no thumbnail for %s: %s", image_id, exc)
+        return found
+
+    def reindex(self) -> ReindexReport:
+        return ReindexReport()  # the folder lists its metadata files directly
 
     def get(self, image_id: str) -> ImageRecord:
         key = meta_key("", check_image_id(image_id))

@@ -22,7 +22,7 @@ from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.models import MODELS
 from gallery_kit.records import ImageRecord, is_image_id
 from gallery_kit.routing import available_operations
-from gallery_kit.ui.feed import Feed
+from gallery_kit.ui.feed import PAGE_SIZE, Feed
 from gallery_kit.ui.grid import GalleryGrid
 from gallery_kit.ui.lightbox import lightbox_detail
 from gallery_kit.ui.operations import OPERATION_NAMES, edit_request
@@ -76,6 +76,9 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self._last_outbox_try = 0.0
         self._filter_timer: threading.Timer | None = None
         self._busy = False
+        # Ids whose thumbnail the page has (since its view last said "ready").
+        self._sent: set[str] = set()
+        self._sent_lock = threading.Lock()
 
         model_id = gallery.default_model_id
         self.panel = GenerationPanel(model_id=model_id, show_cost=not gallery.offline)
@@ -352,7 +355,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self._publish()
 
     def _publish(self) -> None:
-        """Send the visible tiles to the browser."""
+        """Send the visible tiles to the browser, then the thumbnails it does not have yet."""
         items = self.feed.items()
         self.grid.items = items
         self.grid.has_more = self.feed.has_more
@@ -362,6 +365,15 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 if self.feed.filter
                 else "No images yet: type a prompt and press Generate."
             )
+        self._send_thumbnails([item["id"] for item in items])
+
+    def _send_thumbnails(self, ids: list[str], *, again: bool = False) -> None:
+        with self._sent_lock:
+            todo = list(ids) if again else [i for i in ids if i not in self._sent]
+            self._sent.update(todo)
+        # A page at a time: the first screenful shows while the rest is fetched.
+        for start in range(0, len(todo), PAGE_SIZE):
+            self.grid.send_thumbnails(self.feed.thumbnails(todo[start : start + PAGE_SIZE]))
 
     # --- filter -------------------------------------------------------------------------
 
@@ -396,6 +408,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             # thread while the page was still starting can be lost, and traitlets only sends
             # a value again when it changes (seen as ~1 page view in 25 stuck on "Loading…").
             self.grid.send_state()
+            visible = [item.id for item in self.feed.visible()]
+            self._io_pool.submit(self._guard, lambda: self._send_thumbnails(visible, again=True))
         elif kind == "close":
             self.grid.detail = {}
         elif kind == "open" and image_id:
@@ -416,7 +430,10 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         elif kind == "poll":
             self._io_pool.submit(self._guard, self._poll)
         elif kind == "thumb_error" and image_id:
+            # Fetched again from the store, once (the page asks only once per image).
             self.feed.forget_thumb(image_id)
+            self.gallery.forget_thumbnail(image_id)
+            self._io_pool.submit(self._guard, lambda: self._send_thumbnails([image_id], again=True))
 
     def open_image(self, image_id: str) -> None:
         record = self.gallery.get(image_id)

@@ -1,51 +1,51 @@
 """What the grid shows: the images loaded so far (newest first), the cursor, the filter and a
-bounded thumbnail cache. Thread-safe; reads the gallery, never touches widgets."""
+bounded thumbnail cache. Thread-safe; reads the gallery, never touches widgets.
+
+A page is one LIST of summaries (no metadata read) and one round of thumbnail GETs done by the
+kernel, whose bytes go to the browser over the widget's websocket. Letting the browser load
+them from S3 by presigned URL cost four round trips (a browser opens 6 connections per host to
+S3's HTTP/1.1), the kernel's 24-at-once fetch costs one: see bench/README.md.
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections import OrderedDict
 from typing import Any
 
-from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery
-from gallery_kit.records import ImageRecord
-from gallery_kit.ui.lightbox import caption, data_url
+from gallery_kit.records import ImageRecord, ImageSummary
+from gallery_kit.ui.lightbox import caption
 from gallery_kit.ui.operations import OPERATION_NAMES
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 24
 #: Pages scanned at most per filter request, so a rare word cannot list a huge bucket at once.
 FILTER_SCAN_PAGES = 10
-#: Thumbnails kept in memory (data URLs offline, ~5-10 KB each; presigned URLs in AWS mode).
-THUMB_CACHE = 600
-#: Presigned URLs are re-made after this long (they expire after 15 minutes).
-URL_MAX_AGE_S = 600
+#: Thumbnail bytes kept in the kernel (~12 KB each: ~2,700 thumbnails).
+THUMB_CACHE_BYTES = 32 * 2**20
 #: Pages a poll reads at most; a bigger burst of new images shows after the next reload.
 POLL_PAGES = 5
 
 
-def badge(record: ImageRecord) -> str | None:
-    if record.operation:
-        return OPERATION_NAMES.get(record.operation, record.operation)
-    if record.model_id == "offline":
+def badge(item: ImageSummary) -> str | None:
+    if item.operation:
+        return OPERATION_NAMES.get(item.operation, item.operation)
+    if item.model_id == "offline":
         return "offline"
-    return "imported" if record.source == "adopted" else None
+    return "imported" if item.source == "adopted" else None
 
 
 class Feed:
     def __init__(self, gallery: Gallery) -> None:
         self.gallery = gallery
         self._lock = threading.RLock()
-        self._records: list[ImageRecord] = []
+        self._items: list[ImageSummary] = []
         self._ids: set[str] = set()
         self._cursor: str | None = None
         self._exhausted = False
         self.filter = ""
-        self._thumbs: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._thumbs: OrderedDict[str, bytes] = OrderedDict()
+        self._thumb_bytes = 0
 
     @property
     def has_more(self) -> bool:
@@ -54,26 +54,26 @@ class Feed:
     def reset(self) -> None:
         """Start again from the newest page; images waiting to upload come first."""
         with self._lock:
-            self._records, self._ids = [], set()
+            self._items, self._ids = [], set()
             self._cursor, self._exhausted = None, False
             for record in self.gallery.pending():
-                self._remember(record, at_end=True)
+                self._remember(ImageSummary.of(record), at_end=True)
 
-    def _remember(self, record: ImageRecord, *, at_end: bool) -> None:
-        if record.id in self._ids:
+    def _remember(self, item: ImageSummary, *, at_end: bool) -> None:
+        if item.id in self._ids:
             return
-        self._ids.add(record.id)
+        self._ids.add(item.id)
         if at_end:
-            self._records.append(record)
+            self._items.append(item)
         else:
-            self._records.insert(0, record)
+            self._items.insert(0, item)
 
-    def _matches(self, record: ImageRecord) -> bool:
-        return not self.filter or self.filter in record.prompt.casefold()
+    def _matches(self, item: ImageSummary) -> bool:
+        return not self.filter or self.filter in item.prompt.casefold()
 
-    def visible(self) -> list[ImageRecord]:
+    def visible(self) -> list[ImageSummary]:
         with self._lock:
-            return [r for r in self._records if self._matches(r)]
+            return [i for i in self._items if self._matches(i)]
 
     def load_more(self) -> list[str]:
         """Fetch pages until one more screenful matches the filter (bounded); return the
@@ -83,13 +83,13 @@ class Feed:
         for _ in range(FILTER_SCAN_PAGES):
             if self._exhausted:
                 break
-            page = self.gallery.page(cursor=self._cursor, limit=PAGE_SIZE)
-            problems += page.problems
+            listing = self.gallery.listing(cursor=self._cursor, limit=PAGE_SIZE)
+            problems += listing.problems
             with self._lock:
-                for record in page.records:
-                    self._remember(record, at_end=True)
-                self._cursor = page.next_cursor
-                self._exhausted = page.next_cursor is None
+                for item in listing.summaries:
+                    self._remember(item, at_end=True)
+                self._cursor = listing.next_cursor
+                self._exhausted = listing.next_cursor is None
             if not self.filter or len(self.visible()) >= target:
                 break
         return problems
@@ -103,69 +103,72 @@ class Feed:
     def add_new(self, records: list[ImageRecord]) -> None:
         with self._lock:
             for record in reversed(records):  # records[0] ends up first
-                self._remember(record, at_end=False)
+                self._remember(ImageSummary.of(record), at_end=False)
 
     def remove(self, image_id: str) -> None:
         with self._lock:
-            self._records = [r for r in self._records if r.id != image_id]
+            self._items = [i for i in self._items if i.id != image_id]
             self._ids.discard(image_id)
-            self._thumbs.pop(image_id, None)
+            self.forget_thumb(image_id)
 
     def forget_thumb(self, image_id: str) -> None:
         with self._lock:
-            self._thumbs.pop(image_id, None)
+            data = self._thumbs.pop(image_id, None)
+            self._thumb_bytes -= len(data or b"")
 
     def merge_fresh(self) -> int:
         """Add images stored by others since the first page was read; return how many."""
-        fresh: list[ImageRecord] = []
+        fresh: list[ImageSummary] = []
         cursor = None
         for _ in range(POLL_PAGES):
-            page = self.gallery.page(cursor=cursor, limit=PAGE_SIZE)
+            listing = self.gallery.listing(cursor=cursor, limit=PAGE_SIZE)
             with self._lock:
-                new = [r for r in page.records if r.id not in self._ids]
+                new = [i for i in listing.summaries if i.id not in self._ids]
             fresh.extend(new)
-            if len(new) < len(page.records) or page.next_cursor is None:
+            if len(new) < len(listing.summaries) or listing.next_cursor is None:
                 break
-            cursor = page.next_cursor
+            cursor = listing.next_cursor
         with self._lock:
-            for record in fresh:
-                self._remember(record, at_end=False)
-            self._records.sort(key=lambda r: r.id)  # ids sort newest first
+            for item in fresh:
+                self._remember(item, at_end=False)
+            self._items.sort(key=lambda i: i.id)  # ids sort newest first
         return len(fresh)
 
-    def _thumb_src(self, record: ImageRecord) -> str | None:
-        now = time.monotonic()
+    def thumbnails(self, ids: list[str]) -> list[tuple[str, bytes]]:
+        """The thumbnails of ``ids`` in that order: from the cache, the rest fetched at once."""
         with self._lock:
-            cached = self._thumbs.get(record.id)
-            if cached and (cached[0].startswith("data:") or now - cached[1] < URL_MAX_AGE_S):
-                self._thumbs.move_to_end(record.id)
-                return cached[0]
-        src: str | None = None
-        if not self.gallery.is_pending(record.id):
-            src = self.gallery.store.url_for(record.thumbnail_key)
-        if src is None:
-            try:
-                src = data_url(self.gallery.read_thumbnail(record), "image/webp")
-            except (GalleryError, OSError) as exc:
-                log.info("no thumbnail for %s: %s", record.id, exc)
-                return None
+            missing = [i for i in ids if i not in self._thumbs]
+        fetched = self.gallery.thumbnails(missing) if missing else {}
+        found: list[tuple[str, bytes]] = []
         with self._lock:
-            self._thumbs[record.id] = (src, now)
-            while len(self._thumbs) > THUMB_CACHE:
-                self._thumbs.popitem(last=False)
-        return src
+            for image_id, data in fetched.items():
+                self._keep_thumb(image_id, data)
+            for image_id in ids:
+                kept = fetched.get(image_id) or self._thumbs.get(image_id)
+                if kept is not None:
+                    found.append((image_id, kept))
+                    if image_id in self._thumbs:
+                        self._thumbs.move_to_end(image_id)
+        return found
+
+    def _keep_thumb(self, image_id: str, data: bytes) -> None:
+        self.forget_thumb(image_id)
+        self._thumbs[image_id] = data
+        self._thumb_bytes += len(data)
+        while self._thumb_bytes > THUMB_CACHE_BYTES and len(self._thumbs) > 1:
+            _, dropped = self._thumbs.popitem(last=False)
+            self._thumb_bytes -= len(dropped)
 
     def items(self) -> list[dict[str, Any]]:
-        """The grid's tiles for what is visible now."""
+        """The grid's tiles for what is visible now (thumbnails travel separately)."""
         return [
             {
-                "id": record.id,
-                "prompt": record.prompt,
-                "caption": caption(record.prompt),
-                "src": self._thumb_src(record),
-                "pending": self.gallery.is_pending(record.id),
-                "transparent": record.operation == "remove-background",
-                "badge": badge(record),
+                "id": item.id,
+                "prompt": item.prompt,
+                "caption": caption(item.prompt),
+                "pending": self.gallery.is_pending(item.id),
+                "transparent": item.operation == "remove-background",
+                "badge": badge(item),
             }
-            for record in self.visible()
+            for item in self.visible()
         ]

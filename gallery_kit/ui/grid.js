@@ -25,6 +25,22 @@ function render({ model, el: root }) {
   document.body.append(box);
 
   const send = (msg) => model.send(msg);
+  // Thumbnails come as WebP bytes in "thumbs" messages (not in `items`, so an update never
+  // resends them); each becomes a blob: URL, kept for as long as the page lives.
+  const thumbs = new Map();
+  model.on("msg:custom", (msg, buffers) => {
+    if (!msg || msg.type !== "thumbs" || !Array.isArray(msg.ids)) return;
+    msg.ids.forEach((id, i) => {
+      if (!buffers || !buffers[i]) return;
+      const url = URL.createObjectURL(new Blob([buffers[i]], { type: "image/webp" }));
+      const old = thumbs.get(id);
+      thumbs.set(id, url);
+      for (const fig of grid.children) {
+        if (fig.dataset.id === id) fig.querySelector("img").src = url;
+      }
+      if (old) URL.revokeObjectURL(old);
+    });
+  });
   more.addEventListener("click", () => {
     more.disabled = true;
     more.textContent = "Loading…";
@@ -43,7 +59,7 @@ function render({ model, el: root }) {
     img.decoding = "async";
     img.width = item.tw || 256;
     img.height = item.th || 256;
-    if (item.src) img.src = item.src;
+    if (thumbs.has(item.id)) img.src = thumbs.get(item.id);
     if (item.transparent) img.classList.add("gk-checker");
     img.addEventListener("error", () => send({ type: "thumb_error", id: item.id }), { once: true });
     const cap = el("figcaption", "gk-caption", item.caption);
@@ -64,7 +80,7 @@ function render({ model, el: root }) {
     const old = new Map();
     for (const node of grid.children) old.set(node.dataset.key, node);
     const nodes = items.map((item) => {
-      const key = [item.id, item.src, item.pending, item.caption, item.badge].join("\u0000");
+      const key = [item.id, item.pending, item.caption, item.badge].join("\u0000");
       const existing = old.get(key);
       if (existing) return existing;
       const node = tile(item);
@@ -248,6 +264,7 @@ function render({ model, el: root }) {
     if (timer) clearInterval(timer);
     document.removeEventListener("keydown", onKey);
     box.remove();
+    for (const url of thumbs.values()) URL.revokeObjectURL(url);
   };
 }
 

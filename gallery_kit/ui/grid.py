@@ -21,7 +21,8 @@ class GalleryGrid(anywidget.AnyWidget):
     _esm = _HERE / "grid.js"
     _css = _HERE / "grid.css"
 
-    #: [{id, prompt, caption, src, pending, tw, th, badge}], newest first.
+    #: [{id, prompt, caption, pending, transparent, badge}], newest first. Thumbnails travel
+    #: apart, as binary buffers (:meth:`send_thumbnails`), so an update never resends them.
     items = traitlets.List(traitlets.Dict()).tag(sync=True)
     has_more = traitlets.Bool(False).tag(sync=True)
     loading = traitlets.Bool(False).tag(sync=True)
@@ -31,6 +32,14 @@ class GalleryGrid(anywidget.AnyWidget):
     detail = traitlets.Dict().tag(sync=True)
     #: How often the page asks for other users' new images (0 = never).
     poll_ms = traitlets.Int(5000).tag(sync=True)
+
+    def send_thumbnails(self, thumbnails: list[tuple[str, bytes]]) -> None:
+        """WebP bytes by id; the page turns them into blob: URLs for the tiles."""
+        if thumbnails:
+            self.send(
+                {"type": "thumbs", "ids": [image_id for image_id, _ in thumbnails]},
+                buffers=[data for _, data in thumbnails],
+            )
 
     def __repr__(self) -> str:
         return f"<GalleryGrid {len(self.items)} items>"
