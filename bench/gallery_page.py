@@ -140,6 +140,7 @@ class KernelGallery:
             Outbox(data_dir / "outbox"),
             thumb_cache=ThumbnailCache(data_dir / "thumbnails"),
         )
+        gallery.warm()  # as the dashboard does when it starts
         self.feed = Feed(gallery)
         self.feed.reset()
         self.shown = 0

@@ -235,8 +235,11 @@ class Gallery:
     def _upload(self, made: _Made) -> str | None:
         record = made.record
         try:
-            stored = made.original_stored.result()
-            self.store.put(record, None if stored else made.original, made.thumbnail)
+            # While the original may still be on its way; what lists the image goes last.
+            self.store.put_unlisted(record, made.thumbnail)
+            if not made.original_stored.result():
+                self.store.put_original(record.original_key, made.original, record.content_type)
+            self.store.publish(record)
         except GalleryError as exc:
             # Reported to the caller as a warning; the log line is for the server's operator.
             log.info("upload of %s failed, kept in the outbox: %s", record.id, exc)
@@ -385,6 +388,12 @@ class Gallery:
                 raise
 
     # --- foreign images -----------------------------------------------------------------
+
+    def warm(self) -> None:
+        """Get ready to show pages (start the store's worker threads, in S3 mode)."""
+        warm = getattr(self.store, "warm", None)
+        if callable(warm):
+            warm()
 
     def close(self) -> None:
         """Stop the store's worker threads (S3); the gallery is not used afterwards."""

@@ -2,7 +2,7 @@
 
 Layout under the gallery's prefix (``GALLERY_PREFIX``)::
 
-    gallery-kit/meta/<id>.json      the record below; written last, so its presence means "complete"
+    gallery-kit/meta/<id>.json      the record below
     gallery-kit/images/<id>.<ext>   the model's original bytes, untouched
     gallery-kit/thumbs/<id>.webp    ~256 px WebP
     gallery-kit/children/<parent id>/<child id>   empty marker: lineage found with one LIST

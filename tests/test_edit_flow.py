@@ -188,14 +188,14 @@ def test_offline_invalid_edit_changes_nothing(offline: Gallery) -> None:
 
 
 class _FlakyStore(LocalStore):
-    """A local store whose uploads fail until ``fail`` is cleared (a store outage)."""
+    """A local store whose writes fail until ``fail`` is cleared (a store outage)."""
 
     fail = True
 
-    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
+    def _write(self, key: str, data: bytes) -> None:
         if self.fail:
             raise StorageError("the store is down (test)")
-        super().put(record, original, thumbnail)
+        super()._write(key, data)
 
 
 def test_an_edit_whose_upload_fails_waits_in_the_outbox_with_its_lineage(

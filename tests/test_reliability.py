@@ -21,7 +21,7 @@ import pytest
 
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.errors import GalleryError
-from gallery_kit.records import META_DIR
+from gallery_kit.records import INDEX_DIR, meta_key
 from tests.bedrock_endpoint import BedrockEndpoint
 from tests.faults import FaultyProxy
 
@@ -41,15 +41,18 @@ def direct_s3(moto_server: str) -> object:
 
 
 def stored_originals(moto_server: str, bucket: str) -> dict[str, bytes]:
-    """id → original bytes, read straight from moto (not through the proxy)."""
+    """id → original bytes of every listed image (its index key), read straight from moto
+    (not through the proxy); its metadata and thumbnail must be there too."""
     import json
 
     s3 = direct_s3(moto_server)
     out = {}
     paginator = s3.get_paginator("list_objects_v2")  # type: ignore[attr-defined]
-    for page in paginator.paginate(Bucket=bucket, Prefix=META_DIR):
+    for page in paginator.paginate(Bucket=bucket, Prefix=INDEX_DIR):
         for obj in page.get("Contents", []):
-            meta = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())  # type: ignore[attr-defined]
+            image_id = obj["Key"].removeprefix(INDEX_DIR).split(".")[0]
+            meta_object = s3.get_object(Bucket=bucket, Key=meta_key("", image_id))  # type: ignore[attr-defined]
+            meta = json.loads(meta_object["Body"].read())
             body = s3.get_object(Bucket=bucket, Key=meta["original_key"])["Body"].read()  # type: ignore[attr-defined]
             s3.head_object(Bucket=bucket, Key=meta["thumbnail_key"])  # type: ignore[attr-defined]
             out[meta["id"]] = body

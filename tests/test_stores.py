@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -494,3 +496,18 @@ def test_outbox_refuses_a_malformed_id(tmp_path: Path) -> None:
     with pytest.raises(GalleryError):
         outbox.add(make_record("", T0, id="../../escape"), b"x", b"y")
     assert not (tmp_path / "escape").exists()
+
+
+def test_s3_warm_starts_every_worker_before_the_first_page(s3_case: StoreCase) -> None:
+    store = s3_case.store
+    assert isinstance(store, S3Store)
+    ours = lambda: [t for t in threading.enumerate() if t.name.startswith("gk-s3")]  # noqa: E731
+    before = len(ours())
+    put_new(s3_case, T0, "warm")  # starts a few of the store's threads
+    store.warm()
+    store.warm()  # once is enough
+    deadline = time.monotonic() + 10
+    while len(ours()) < before + 32 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(ours()) == before + 32
+    assert [i.prompt for i in store.listing().summaries] == ["warm"]

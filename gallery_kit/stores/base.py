@@ -56,14 +56,21 @@ class ImageStore(Protocol):
     #: Where the gallery lives, for messages: ``s3://bucket/prefix`` or a folder.
     location: str
 
-    def put(self, record: ImageRecord, original: bytes | None, thumbnail: bytes) -> None:
-        """Store all three, then what points at them (what lists the image, and the lineage
-        marker of a record with a ``parent_id``), so a listed image is always complete.
-        ``original`` None: it is stored already (:meth:`put_original`)."""
+    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
+        """Everything, in the order below: a listed image is always complete."""
         ...
 
     def put_original(self, key: str, data: bytes, content_type: str) -> None:
-        """The original alone, ahead of :meth:`put` (not listed until then)."""
+        """The original alone (not listed until :meth:`publish`)."""
+        ...
+
+    def put_unlisted(self, record: ImageRecord, thumbnail: bytes) -> None:
+        """The thumbnail (and in S3 the metadata): all but the original and what lists it."""
+        ...
+
+    def publish(self, record: ImageRecord) -> None:
+        """What lists the image, and the lineage marker of a record with a ``parent_id``; only
+        once the rest is stored."""
         ...
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:

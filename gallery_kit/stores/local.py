@@ -68,16 +68,22 @@ class LocalStore:
         except OSError as exc:
             raise StorageError(f"Cannot read {self._path(key)} ({exc.strerror}).") from exc
 
-    def put(self, record: ImageRecord, original: bytes | None, thumbnail: bytes) -> None:
-        if original is not None:
-            self._write(record.original_key, original)
-        self._write(record.thumbnail_key, thumbnail)
-        self._write(meta_key("", record.id), record_to_json(record))
-        if record.parent_id:
-            self._write(child_marker_key("", check_image_id(record.parent_id), record.id), b"")
+    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
+        self.put_original(record.original_key, original, record.content_type)
+        self.put_unlisted(record, thumbnail)
+        self.publish(record)
 
     def put_original(self, key: str, data: bytes, content_type: str) -> None:
         self._write(key, data)
+
+    def put_unlisted(self, record: ImageRecord, thumbnail: bytes) -> None:
+        self._write(record.thumbnail_key, thumbnail)
+
+    def publish(self, record: ImageRecord) -> None:
+        # The folder lists metadata files: the metadata is what lists an image here.
+        self._write(meta_key("", record.id), record_to_json(record))
+        if record.parent_id:
+            self._write(child_marker_key("", check_image_id(record.parent_id), record.id), b"")
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         self._write(record.thumbnail_key, thumbnail)

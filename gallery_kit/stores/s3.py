@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import OrderedDict
@@ -150,6 +151,8 @@ class S3Store:
         self._client = client
         self._client_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gk-s3")
+        self._workers = max_workers
+        self._warmed = False
         # Metadata objects never change once written: cache them (bounded) by id.
         self._records: OrderedDict[str, ImageRecord] = OrderedDict()
         self._records_lock = threading.Lock()
@@ -164,6 +167,23 @@ class S3Store:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+
+    def warm(self) -> None:
+        """Start the worker threads now (a dashboard, at start): started on demand, 24 of them
+        held up the first page's thumbnail GETs by ~15 ms."""
+        if self._warmed:
+            return
+        self._warmed = True
+        # Every task waits for all the others, so each gets a thread of its own; bounded, in
+        # case some thread is busy elsewhere.
+        ready = threading.Barrier(self._workers)
+
+        def wait() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                ready.wait(timeout=1)
+
+        for _ in range(self._workers):
+            self._pool.submit(wait)
 
     def _check_key(self, key: str) -> str:
         # Keys come from metadata other people can write: stay inside our prefix.
@@ -191,25 +211,34 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             raise map_s3_error(exc, self.bucket, key, "GetObject") from exc
 
-    def put(self, record: ImageRecord, original: bytes | None, thumbnail: bytes) -> None:
-        # Two rounds: the objects side by side, then what points at them (the index key that
-        # lists the image, the parent's lineage marker), so a listed image is complete.
-        objects = [
+    def put(self, record: ImageRecord, original: bytes, thumbnail: bytes) -> None:
+        # Two rounds: the objects side by side, then what lists the image.
+        self._all(
+            (record.original_key, original, record.content_type), *self._unlisted(record, thumbnail)
+        )
+        self._remember(record)
+        self.publish(record)
+
+    def put_original(self, key: str, data: bytes, content_type: str) -> None:
+        self._put(key, data, content_type)
+
+    def put_unlisted(self, record: ImageRecord, thumbnail: bytes) -> None:
+        self._all(*self._unlisted(record, thumbnail))
+        self._remember(record)
+
+    def _unlisted(self, record: ImageRecord, thumbnail: bytes) -> list[tuple[str, bytes, str]]:
+        return [
             (record.thumbnail_key, thumbnail, "image/webp"),
             (meta_key(self.prefix, record.id), record_to_json(record), "application/json"),
         ]
-        if original is not None:
-            objects.append((record.original_key, original, record.content_type))
-        self._all(*objects)
-        self._remember(record)
+
+    def publish(self, record: ImageRecord) -> None:
+        """The index key that lists the image, and the parent's lineage marker, side by side."""
         pointers = [(index_key(self.prefix, record), b"", "application/octet-stream")]
         if record.parent_id:
             marker = child_marker_key(self.prefix, check_image_id(record.parent_id), record.id)
             pointers.append((marker, b"", "application/octet-stream"))
         self._all(*pointers)
-
-    def put_original(self, key: str, data: bytes, content_type: str) -> None:
-        self._put(key, data, content_type)
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         self._all(
@@ -245,33 +274,24 @@ class S3Store:
         if cursor is not None:
             kwargs["StartAfter"] = index_start_after(self.prefix, check_image_id(cursor))
         response = self._list(**kwargs)
-        found = [
-            s
-            for s in (
-                summary_from_index_key(self.prefix, o["Key"]) for o in response.get("Contents", [])
-            )
-            if s is not None
-        ]
-        # A summary someone else wrote badly: read that image's metadata instead.
-        unreadable = [s for s in found if isinstance(s, str)]
-        fixed = dict(zip(unreadable, self._pool.map(self._get_or_problem, unreadable), strict=True))
-        summaries: list[ImageSummary] = []
-        problems: list[str] = []
-        seen: set[str] = set()
-        for item in found:
-            if (item if isinstance(item, str) else item.id) in seen:
-                continue  # two index keys for one id (another version's summary)
-            seen.add(item if isinstance(item, str) else item.id)
-            got = fixed.get(item, item) if isinstance(item, str) else item
-            if isinstance(got, ImageSummary):
-                summaries.append(got)
-            elif isinstance(got, ImageRecord):
-                summaries.append(ImageSummary.of(got))
-            else:
-                problems.append(got)
-        ids = [s.id if isinstance(s, ImageSummary) else s for s in found]
-        more = bool(response.get("IsTruncated")) and bool(ids)
-        return Listing(summaries, ids[-1] if more else None, problems)
+        # By id in listing order (an id listed twice by two versions' summaries counts once);
+        # None: a summary someone wrote badly, replaced by the image's metadata below.
+        found: dict[str, ImageSummary | str | None] = {}
+        for obj in response.get("Contents", []):
+            summary = summary_from_index_key(self.prefix, obj["Key"])
+            if isinstance(summary, str):
+                found.setdefault(summary, None)
+            elif summary is not None:
+                found.setdefault(summary.id, summary)
+        unreadable = [image_id for image_id, s in found.items() if s is None]
+        for image_id, got in zip(
+            unreadable, self._pool.map(self._get_or_problem, unreadable), strict=True
+        ):
+            found[image_id] = ImageSummary.of(got) if isinstance(got, ImageRecord) else got
+        summaries = [s for s in found.values() if isinstance(s, ImageSummary)]
+        problems = [s for s in found.values() if isinstance(s, str)]
+        more = bool(response.get("IsTruncated")) and bool(found)
+        return Listing(summaries, list(found)[-1] if more else None, problems)
 
     def page(self, *, cursor: str | None = None, limit: int = 24) -> Page:
         listing = self.listing(cursor=cursor, limit=limit)

@@ -118,6 +118,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.panel.generate.on_click(lambda _b: self.on_generate())
         self.filter.observe(self._on_filter, "value")
         self.grid.on_msg(self._on_grid_msg)
+        gallery.warm()
         self._io_pool.submit(self._guard, self._start)
 
     @classmethod
