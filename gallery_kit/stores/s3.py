@@ -433,17 +433,8 @@ class S3Store:
     def children(self, parent_id: str) -> list[str]:
         """One ``ListObjectsV2`` by the parent's marker prefix (more only past 1,000 children)."""
         folder = children_prefix(self.prefix, check_image_id(parent_id))
-        found: list[str] = []
-        try:
-            paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=folder):
-                for obj in page.get("Contents", []):
-                    child_id = id_from_child_key(self.prefix, parent_id, obj["Key"])
-                    if child_id:
-                        found.append(child_id)
-        except (ClientError, BotoCoreError) as exc:
-            raise map_s3_error(exc, self.bucket, folder, "ListBucket") from exc
-        return sorted(found)
+        found = (id_from_child_key(self.prefix, parent_id, key) for key in self._keys(folder))
+        return sorted(child_id for child_id in found if child_id)
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
