@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,20 @@ def test_trim_removes_the_least_recently_used(tmp_path: Path) -> None:
     assert sum(p.stat().st_size for p in tmp_path.iterdir()) <= len(data) * 9
     assert {ids[0], ids[-1]} <= kept
     assert not {ids[1], ids[2]} & kept  # the oldest went first
+
+
+def test_a_kernels_first_write_trims_a_full_folder_in_the_background(tmp_path: Path) -> None:
+    data = webp(5)
+    for _ in range(20):  # what other kernels of this server left
+        (tmp_path / f"{new_image_id()}.thumb").write_bytes(data)
+    cache = ThumbnailCache(tmp_path, max_bytes=len(data) * 10)
+    newest = new_image_id()
+    cache.put(newest, data)
+    deadline = time.monotonic() + 10
+    while sum(p.stat().st_size for p in tmp_path.iterdir()) > len(data) * 9:
+        assert time.monotonic() < deadline, "the folder was never trimmed"
+        time.sleep(0.02)
+    assert cache.get(newest) == data
 
 
 def test_an_unwritable_folder_costs_nothing_but_the_cache(tmp_path: Path) -> None:

@@ -79,7 +79,8 @@ class ThumbnailCache:
             self._writes += 1
             check = self._writes % CHECK_EVERY == 1
         if check:
-            self.trim()
+            # Off the page's path: a full folder holds ~20,000 files to look at.
+            threading.Thread(target=self.trim, name="gk-thumb-trim", daemon=True).start()
 
     def discard(self, image_id: str) -> None:
         path = self._path(image_id)
