@@ -89,12 +89,14 @@ class ThumbnailCache:
 
     def trim(self) -> None:
         """Remove the least recently used files until the folder is under ``max_bytes``."""
+        entries: list[tuple[float, int, str]] = []
         try:
-            entries = [
-                (e.stat().st_mtime, e.stat().st_size, e.path)
-                for e in os.scandir(self.root)
-                if e.is_file()
-            ]
+            with os.scandir(self.root) as found:
+                for entry in found:
+                    # Another kernel of this server may be trimming too: skip what vanished.
+                    with contextlib.suppress(OSError):
+                        stat = entry.stat()
+                        entries.append((stat.st_mtime, stat.st_size, entry.path))
         except OSError:
             return
         total = sum(size for _, size, _ in entries)
