@@ -53,17 +53,9 @@ from bench._common import (
     median,
     save_chart,
 )
+from tests.browser import CHROMIUM_ARGS  # the browser tests' flags, one list
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BUCKET = "gk-bench-dashboard"
 PAGE = 24
 RSS_TARGET_MB = 300.0

@@ -12,6 +12,22 @@ from typing import Any
 
 SCRIPT = Path(sys.executable).parent / "gallery-kit"
 
+#: The fields every ``--json`` image line carries (the CLI contract other tools rely on).
+RECORD_FIELDS = frozenset(
+    {
+        "id",
+        "prompt",
+        "negative_prompt",
+        "seed",
+        "width",
+        "height",
+        "model_id",
+        "created_at",
+        "uri",
+        "thumbnail_uri",
+    }
+)
+
 
 @dataclass
 class Run:

@@ -10,20 +10,8 @@ import pytest
 from PIL import Image
 
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
-from tests.cli_runner import gk, one_line_error
+from tests.cli_runner import RECORD_FIELDS, gk, one_line_error
 
-FIELDS = {
-    "id",
-    "prompt",
-    "negative_prompt",
-    "seed",
-    "width",
-    "height",
-    "model_id",
-    "created_at",
-    "uri",
-    "thumbnail_uri",
-}
 CORE = "stability.stable-image-core-v1:1"
 
 
@@ -57,7 +45,7 @@ def test_offline_generate_list_show_delete(tmp_path: Path, hermetic_env: Path) -
     rows = made.rows
     assert len(rows) == 3
     for row, seed in zip(rows, (7, 8, 9), strict=True):
-        assert row.keys() >= FIELDS
+        assert row.keys() >= RECORD_FIELDS
         assert row["prompt"] == "붉은 여우 🦊"
         assert row["negative_prompt"] == "blur"
         assert (row["seed"], row["width"], row["height"]) == (seed, 320, 320)
@@ -158,7 +146,7 @@ def test_aws_generate_list_and_show(tmp_path: Path, bucket: str, bedrock: Bedroc
     )
     assert nova.code == 0, nova.stderr
     (row,) = nova.rows
-    assert row.keys() >= FIELDS
+    assert row.keys() >= RECORD_FIELDS
     assert row["model_id"] == "amazon.nova-canvas-v1:0"
     assert row["seed"] == 42 == bedrock.requests[0].body["imageGenerationConfig"]["seed"]
     assert row["uri"].startswith(f"s3://{bucket}/gallery-kit/images/")

@@ -11,23 +11,11 @@ import pytest
 from PIL import Image
 
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
-from tests.cli_runner import gk, one_line_error
+from tests.cli_runner import RECORD_FIELDS, gk, one_line_error
 
 CORE = "stability.stable-image-core-v1:1"
-RECORD_FIELDS = {
-    "id",
-    "prompt",
-    "negative_prompt",
-    "seed",
-    "width",
-    "height",
-    "model_id",
-    "created_at",
-    "uri",
-    "thumbnail_uri",
-    "parent_id",
-    "operation",
-}
+#: Every image an operation makes also names its parent and the operation.
+EDIT_FIELDS = RECORD_FIELDS | {"parent_id", "operation"}
 
 
 def test_offline_every_edit_command_and_lineage(tmp_path: Path) -> None:
@@ -49,7 +37,7 @@ def test_offline_every_edit_command_and_lineage(tmp_path: Path) -> None:
     for operation, run in runs.items():
         assert run.code == 0, run.stderr
         row = run.row
-        assert row.keys() >= RECORD_FIELDS
+        assert row.keys() >= EDIT_FIELDS
         assert (row["parent_id"], row["operation"], row["model_id"]) == (pid, operation, "offline")
         assert Path(row["uri"]).is_file()
         children[operation] = row
