@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -25,7 +27,7 @@ from gallery_kit.errors import (
     Throttled,
     no_credentials,
 )
-from gallery_kit.models import RECOMMENDED_MODEL_ID, RECOMMENDED_REGION, ModelSpec
+from gallery_kit.models import RECOMMENDED_MODEL_ID, RECOMMENDED_REGION, ModelSpec, get_model
 
 #: Codes worth retrying with backoff: nothing was generated, so nothing is paid twice.
 RETRYABLE_CODES = frozenset(
@@ -37,16 +39,38 @@ _THROTTLE_HINT = (
 )
 
 
-def switch_hint(spec: ModelSpec) -> str:
-    """Which model and settings will work instead of ``spec``."""
-    if spec.model_id.endswith(RECOMMENDED_MODEL_ID):
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A model that answers where it would be called: what an error message points to."""
+
+    model_id: str = RECOMMENDED_MODEL_ID
+    region: str = RECOMMENDED_REGION
+    #: "Active", "Legacy": how Bedrock (or the built-in table) lists it.
+    state: str = "Active"
+
+
+def switch_hint(
+    spec: ModelSpec, live: Alternative | None = None, *, region_setting: str | None = None
+) -> str:
+    """Which model and settings will work instead of ``spec`` (``live``: the catalog's pick).
+
+    ``region_setting`` is BEDROCK_REGION: when it would send the live model to the wrong
+    region, the hint says to change it.
+    """
+    live = live or Alternative()
+    region = (
+        f" and BEDROCK_REGION={live.region} (or leave it unset)"
+        if region_setting and region_setting != live.region
+        else ""
+    )
+    if spec.model_id.endswith(live.model_id):
         return (
-            f"check that {RECOMMENDED_MODEL_ID} is enabled under Bedrock → Model access in "
-            f"{RECOMMENDED_REGION} and that BEDROCK_REGION={RECOMMENDED_REGION}"
+            f"check that {live.model_id} is enabled under Bedrock → Model access in "
+            f"{live.region}{region}"
         )
     return (
-        f"set BEDROCK_MODEL_ID={RECOMMENDED_MODEL_ID} (Active) and "
-        f"BEDROCK_REGION={RECOMMENDED_REGION}, or pick another model with --model"
+        f"use {get_model(live.model_id).name} ({live.state} in {live.region}): "
+        f"--model {live.model_id}, or set BEDROCK_MODEL_ID={live.model_id}{region}"
     )
 
 
@@ -55,9 +79,27 @@ def _message(exc: ClientError) -> tuple[str, str]:
     return str(error.get("Code", "")), str(error.get("Message", "")).strip()
 
 
-def map_bedrock_error(exc: Exception, spec: ModelSpec, region: str) -> GalleryError:
-    """The error to raise (``from exc``) for a failed InvokeModel of ``spec`` in ``region``."""
+def map_bedrock_error(
+    exc: Exception,
+    spec: ModelSpec,
+    region: str,
+    *,
+    live: Alternative | None = None,
+    region_setting: str | None = None,
+) -> GalleryError:
+    """The error to raise (``from exc``) for a failed call of ``spec`` in ``region``.
+
+    ``live`` is the model to point to when this one cannot be called (default: Stable Image
+    Core); such errors carry its id as ``suggested_model_id``.
+    """
     name = f"{spec.name} ({spec.model_id})"
+    live = live or Alternative()
+    hint = switch_hint(spec, live, region_setting=region_setting)
+    other = None if spec.model_id.endswith(live.model_id) else live.model_id
+
+    def gone(cls: type[GenerationError], message: str) -> GenerationError:
+        return cls(message, suggested_model_id=other)
+
     if isinstance(exc, ClientError):
         code, msg = _message(exc)
         low = msg.lower()
@@ -67,24 +109,33 @@ def map_bedrock_error(exc: Exception, spec: ModelSpec, region: str) -> GalleryEr
                     f"{spec.name} blocked this request: {msg} Rephrase the prompt and try again."
                 )
             if "model identifier is invalid" in low:
-                return ModelUnavailable(
+                return gone(
+                    ModelUnavailable,
                     f'{spec.model_id} is not offered in {region} ("{msg}"): set '
-                    f"BEDROCK_REGION={spec.default_region}, or {switch_hint(spec)}."
+                    f"BEDROCK_REGION={spec.default_region}, or {hint}.",
                 )
             return GenerationError(
                 f"Bedrock rejected the request to {name}: {msg} Adjust the settings and retry."
             )
         if code == "AccessDeniedException":
             if "marketplace" in low:
-                return AccessDenied(
+                return gone(
+                    AccessDenied,
                     f"{name} needs an AWS Marketplace subscription: let this identity perform "
                     "aws-marketplace:Subscribe and aws-marketplace:ViewSubscriptions, request "
                     f"access under Bedrock → Model access in {region}, wait a few minutes, "
-                    f"then retry; or {switch_hint(spec)}."
+                    f"then retry; or {hint}.",
                 )
             if "legacy" in low:
-                return ModelUnavailable(
-                    f"{name} is Legacy and no longer open to this account; {switch_hint(spec)}."
+                return gone(
+                    ModelUnavailable,
+                    f"{name} is Legacy and no longer open to this account; {hint}.",
+                )
+            if spec.preview:
+                return gone(
+                    AccessDenied,
+                    f"{name} is in preview and this account has no access to it: ask your AWS "
+                    f"account team for Nova 2 Omni preview access; meanwhile {hint}.",
                 )
             return AccessDenied(
                 f"Access to {name} was denied in {region}: enable it under Bedrock → Model "
@@ -92,17 +143,16 @@ def map_bedrock_error(exc: Exception, spec: ModelSpec, region: str) -> GalleryEr
             )
         if code == "ResourceNotFoundException":
             if "end of its life" in low or "end-of-life" in low:
-                return ModelUnavailable(
-                    f"{name} has reached the end of its life; {switch_hint(spec)}."
-                )
+                return gone(ModelUnavailable, f"{name} has reached the end of its life; {hint}.")
             if "legacy" in low:
-                return ModelUnavailable(
-                    f"{name} is marked Legacy and no longer open to this account; "
-                    f"{switch_hint(spec)}."
+                return gone(
+                    ModelUnavailable,
+                    f"{name} is marked Legacy and no longer open to this account; {hint}.",
                 )
-            return ModelUnavailable(
+            return gone(
+                ModelUnavailable,
                 f"{name} was not found in {region} ({msg}); set BEDROCK_REGION="
-                f"{spec.default_region}, or {switch_hint(spec)}."
+                f"{spec.default_region}, or {hint}.",
             )
         if code in RETRYABLE_CODES:
             return Throttled(f"{name} is busy ({code}: {msg}); {_THROTTLE_HINT}.")

@@ -4,7 +4,13 @@ The model picker asks :meth:`ModelCatalog.states` for each model's lifecycle sta
 region it would be called in. With ``bedrock:ListFoundationModels`` allowed, that is Bedrock's
 answer (``byOutputModality="IMAGE"``), fetched once per region per catalog (so once per
 session) and cached; without the permission, offline, or on any error, it is the built-in
-``MODELS`` table, quietly (one log line at INFO).
+``MODELS`` table read against today's date (UTC; the clock is injected), quietly (one log line
+at INFO).
+
+:meth:`ModelCatalog.default_choice` picks the model used when ``BEDROCK_MODEL_ID`` is unset:
+Nova Canvas where it can still be called, else the first live model of ``DEFAULT_ORDER``, with
+one line saying which and why; :meth:`ModelCatalog.live_alternative` names the model an error
+message (and the dashboard's one-click switch) points to.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from gallery_kit.models import MODELS, ModelSpec
+from gallery_kit.models import DEFAULT_ORDER, MODELS, ModelSpec, get_model
 from gallery_kit.models.stability_edit import SERVICES, bare_id
 
 if TYPE_CHECKING:
@@ -25,7 +32,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-State = Literal["active", "legacy", "end-of-life", "unavailable"]
+State = Literal["active", "legacy", "end-of-life", "preview", "unavailable"]
+#: States in which a model answers (Legacy models still answer accounts that used them;
+#: preview models answer accounts with preview access).
+USABLE: frozenset[str] = frozenset({"active", "legacy", "preview"})
+_WORDS = {
+    "active": "Active",
+    "legacy": "Legacy",
+    "preview": "in preview",
+    "end-of-life": "end of life",
+    "unavailable": "not offered",
+}
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +61,40 @@ class ModelState:
 
     @property
     def usable(self) -> bool:
-        """Whether the picker offers it (Legacy models still answer accounts that used them)."""
-        return self.status in ("active", "legacy")
+        """Whether the model answers where it would be called (see :data:`USABLE`)."""
+        return self.status in USABLE
+
+    @property
+    def spec(self) -> ModelSpec:
+        return _spec(self.model_id)
+
+    @property
+    def label(self) -> str:
+        """ "Active", "Legacy", "end of life", …"""
+        return _WORDS[self.status]
+
+    @property
+    def words(self) -> str:
+        """ "Active in us-west-2", "end of life in us-east-1", …"""
+        return f"{self.label} in {self.region}"
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultChoice:
+    """The model a request uses when it names none, and the one line that says why."""
+
+    model_id: str
+    region: str
+    reason: str
+    #: True when BEDROCK_MODEL_ID chose it (then it wins even when it cannot be called).
+    explicit: bool = False
+
+
+def _spec(model_id: str) -> ModelSpec:
+    for service in SERVICES.values():
+        if bare_id(service.model_id) == bare_id(model_id):
+            return service
+    return get_model(model_id)
 
 
 def control_plane_client(region: str) -> BedrockClient:
@@ -56,10 +109,6 @@ def control_plane_client(region: str) -> BedrockClient:
         retries={"total_max_attempts": 2, "mode": "standard"},
     )
     return boto3.client("bedrock", config=config)
-
-
-def _builtin_status(spec: ModelSpec) -> State:
-    return spec.status
 
 
 class ModelCatalog:
@@ -78,9 +127,12 @@ class ModelCatalog:
         client_factory: Callable[[str], BedrockClient] | None = None,
         offline: bool = False,
         specs: Iterable[ModelSpec] | None = None,
+        clock: Callable[[], date] = today_utc,
     ) -> None:
         self.region = region
         self.offline = offline
+        #: Today's date (UTC); tests pin it.
+        self.today = clock
         self._client = client
         self._factory = client_factory or control_plane_client
         self._specs = list(specs) if specs is not None else [*MODELS.values(), *SERVICES.values()]
@@ -89,8 +141,10 @@ class ModelCatalog:
         self._listed: dict[str, dict[str, str] | None] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ModelCatalog:
-        return cls(region=settings.bedrock_region, offline=settings.offline)
+    def from_settings(
+        cls, settings: Settings, *, clock: Callable[[], date] = today_utc
+    ) -> ModelCatalog:
+        return cls(region=settings.bedrock_region, offline=settings.offline, clock=clock)
 
     def region_for(self, spec: ModelSpec) -> str:
         return self.region or spec.default_region
@@ -107,24 +161,85 @@ class ModelCatalog:
     def state(self, model_id: str) -> ModelState:
         """The state of ``model_id`` (a geography prefix such as ``us.`` is allowed)."""
         for spec in self._specs:
-            if bare_id(spec.model_id) == bare_id(model_id):
+            if spec.model_id == model_id:
                 return self.state_of(spec)
-        from gallery_kit.models import get_model
-
-        return self.state_of(get_model(model_id))
+        return self.state_of(_spec(model_id))
 
     def state_of(self, spec: ModelSpec) -> ModelState:
         region = self.region_for(spec)
+        dated = spec.status_on(self.today())
         listed = None if self.offline else self._listing(region)
         if listed is None:
-            return ModelState(spec.model_id, _builtin_status(spec), region, "built-in")
+            return ModelState(spec.model_id, dated, region, "built-in")
         status = listed.get(bare_id(spec.model_id))
+        if dated == "preview":
+            # Preview access is granted per account; the listing does not say whether we have it.
+            return ModelState(spec.model_id, "preview", region, "bedrock")
         if status is None:
             # Not offered in this region (or gone): keep "end-of-life" if we know it is.
-            gone: State = "end-of-life" if spec.status == "end-of-life" else "unavailable"
+            gone: State = "end-of-life" if dated == "end-of-life" else "unavailable"
             return ModelState(spec.model_id, gone, region, "bedrock")
         known: State = "legacy" if status.upper() == "LEGACY" else "active"
         return ModelState(spec.model_id, known, region, "bedrock")
+
+    # --- the default, and what to use instead --------------------------------------------
+
+    def live_alternative(self, model_id: str | None = None) -> ModelState | None:
+        """The first model of ``DEFAULT_ORDER`` (other than ``model_id``) that answers here.
+
+        Preview models are never suggested: most accounts cannot call them.
+        """
+        avoid = bare_id(model_id) if model_id else None
+        for candidate in DEFAULT_ORDER:
+            if candidate == avoid:
+                continue
+            state = self.state(candidate)
+            if state.usable and state.status != "preview":
+                return state
+        return None
+
+    def default_choice(self, explicit: str | None = None) -> DefaultChoice:
+        """The model used when a request names none (``explicit`` is BEDROCK_MODEL_ID)."""
+        if explicit:
+            state = self.state(explicit)
+            reason = f"Using {state.spec.name} ({state.region}), set by BEDROCK_MODEL_ID"
+            if not state.usable:
+                alternative = self.live_alternative(explicit)
+                reason += f"; it is {state.words}" + (
+                    f" - {alternative.spec.name} ({alternative.region}) works instead"
+                    if alternative
+                    else ""
+                )
+            return DefaultChoice(explicit, state.region, reason, explicit=True)
+        first = self.state(DEFAULT_ORDER[0])
+        if first.usable:
+            return DefaultChoice(
+                first.model_id, first.region, f"Using {first.spec.name} ({first.words})"
+            )
+        why = _why_not(first)
+        alternative = self.live_alternative(first.model_id)
+        if alternative is None:
+            fallback = self.state(DEFAULT_ORDER[1])
+            where = f" (BEDROCK_REGION={self.region})" if self.region else ""
+            return DefaultChoice(
+                fallback.model_id,
+                fallback.region,
+                f"{why}, and no other image model is listed as live where it would be "
+                f"called{where}; trying {fallback.spec.name} ({fallback.region})",
+            )
+        return DefaultChoice(
+            alternative.model_id,
+            alternative.region,
+            f"{why}; using {alternative.spec.name} ({alternative.region})",
+        )
+
+    def builtin_default(self) -> ModelSpec:
+        """The default by the built-in table alone (no network): for a first paint."""
+        today = self.today()
+        for candidate in DEFAULT_ORDER:
+            if MODELS[candidate].status_on(today) in ("active", "legacy"):
+                return MODELS[candidate]
+        return MODELS[DEFAULT_ORDER[1]]
 
     def _listing(self, region: str) -> dict[str, str] | None:
         with self._lock:
@@ -148,3 +263,13 @@ class ModelCatalog:
             log.info("ListFoundationModels in %s failed (%s); using the built-in list", region, exc)
             return None
         return out
+
+
+def _why_not(state: ModelState) -> str:
+    """Why a model cannot be called, in a few words ("… reached end of life on 2026-09-30")."""
+    spec = state.spec
+    if state.status == "end-of-life" and spec.end_of_life is not None:
+        return f"{spec.name} reached end of life on {spec.end_of_life.isoformat()}"
+    if state.status == "end-of-life":
+        return f"{spec.name} has reached end of life"
+    return f"{spec.name} is not offered to this account in {state.region}"

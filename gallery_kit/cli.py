@@ -13,10 +13,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from gallery_kit.catalog import ModelCatalog
 from gallery_kit.cli_edit import EDIT_COMMANDS, add_edit_parsers, edit_request
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.models import MODELS, GenerationRequest
+from gallery_kit.models.stability_edit import bare_id
 from gallery_kit.records import ImageRecord
 from gallery_kit.settings import load_settings
 
@@ -118,17 +120,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _models_catalog() -> tuple[ModelCatalog, str | None]:
+    """The catalog the settings describe (Bedrock's listing in AWS mode), and BEDROCK_MODEL_ID.
+
+    ``models`` answers even when another setting is broken: then from the built-in table.
+    """
+    try:
+        settings = load_settings()
+    except GalleryError as exc:
+        print(f"gallery-kit: warning: {exc} (using the built-in model table)", file=sys.stderr)
+        return ModelCatalog(offline=True), None
+    return ModelCatalog.from_settings(settings), settings.model_id
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
+    catalog, explicit = _models_catalog()
+    choice = catalog.default_choice(explicit)
+    # A profile id such as us.stability.… marks the table's line of the same model.
+    chosen = bare_id(choice.model_id)
+    if not args.json:
+        print(f"default: {choice.model_id} - {choice.reason}")
     for spec in MODELS.values():
         price = spec.price_per_image(1024, 1024)
+        state = catalog.state_of(spec)
+        is_default = spec.model_id == choice.model_id or (
+            bare_id(spec.model_id) == chosen and choice.model_id not in MODELS
+        )
         row = {
             "model_id": spec.model_id,
             "name": spec.name,
             "family": spec.family,
-            "region": spec.default_region,
-            "status": spec.status,
+            "region": state.region,
+            "status": state.status,
+            "legacy_on": spec.legacy_on.isoformat() if spec.legacy_on else None,
             "end_of_life": spec.end_of_life.isoformat() if spec.end_of_life else None,
+            "default": is_default,
             "price_per_image_usd": price,
+            "price_is_estimate": spec.price_is_estimate,
             "max_prompt": spec.max_prompt,
             "max_count": spec.max_count,
             "seed_max": spec.seed_max,
@@ -141,8 +169,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
             _print_json(row)
         else:
             cost = f"${price:.3f}/image" if price is not None else "-"
+            if spec.price_is_estimate:
+                cost = "~" + cost
+            mark = "*" if is_default else " "
             print(
-                f"{spec.model_id:36} {spec.default_region:10} {spec.status:12} {cost:14} "
+                f"{mark} {spec.model_id:36} {state.region:10} {state.status:12} {cost:15} "
                 f"{spec.name}. {spec.notes}"
             )
     return 0

@@ -27,7 +27,10 @@ def add_edit_parsers(sub: Any) -> None:
         cmd.add_argument("id", help="the image to start from (see `gallery-kit list`)")
         if name == "edit":
             cmd.add_argument("prompt", help="what the masked part should become")
-            cmd.add_argument("--mask-prompt", required=True, help="what to change, e.g. 'the sky'")
+            cmd.add_argument(
+                "--mask-prompt",
+                help="what to change, e.g. 'the sky' (required, except with Nova 2 Omni)",
+            )
         if name in ("vary", "extend"):
             cmd.add_argument("--prompt", help="describe the result (optional)")
         if name == "vary":

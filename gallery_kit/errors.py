@@ -33,6 +33,12 @@ class InvalidRequest(GalleryError):
 class GenerationError(GalleryError):
     """The image model did not deliver images."""
 
+    def __init__(self, message: str, *, suggested_model_id: str | None = None) -> None:
+        super().__init__(message)
+        #: A live model that would take the same request (the message names it too); the
+        #: dashboard offers a one-click switch to it.
+        self.suggested_model_id = suggested_model_id
+
 
 class ContentFiltered(GenerationError):
     """The model's content filters blocked the prompt or every image."""

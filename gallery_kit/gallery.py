@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from gallery_kit.catalog import DefaultChoice, ModelCatalog
 from gallery_kit.errors import GalleryError, ImageNotFound, InvalidImage, ModelFailed
 from gallery_kit.imaging import MAX_SOURCE_BYTES, image_size, make_thumbnail, sniff_content_type
 from gallery_kit.models import GenerationRequest, ModelOutput, ModelSpec, get_model, validate
@@ -83,15 +84,18 @@ class Gallery:
         clock: Callable[[], datetime] | None = None,
         settings: Settings | None = None,
         thumb_cache: ThumbnailCache | None = None,
+        catalog: ModelCatalog | None = None,
     ) -> None:
         self.generator = generator
         self.store = store
         self.outbox = outbox
         self.thumb_cache = thumb_cache
         self.settings = settings
-        self.default_model_id = default_model_id or (
-            settings.model_id if settings else "amazon.nova-canvas-v1:0"
-        )
+        #: Which models are alive; without one, the built-in table for today.
+        self.catalog = catalog or ModelCatalog(offline=True)
+        #: BEDROCK_MODEL_ID (or the caller's choice): it wins even when it cannot be called.
+        self.explicit_model_id = default_model_id or (settings.model_id if settings else None)
+        self._choice: DefaultChoice | None = None
         self._rng = rng or random.SystemRandom()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._adopt_lock = threading.Lock()
@@ -117,6 +121,7 @@ class Gallery:
             from gallery_kit.stores.local import LocalStore
 
             store = LocalStore(settings.store_dir)
+        catalog = ModelCatalog.from_settings(settings)
         generator: Any
         if settings.offline:
             from gallery_kit.offline import OfflineGenerator
@@ -125,18 +130,31 @@ class Gallery:
         else:
             from gallery_kit.generators import BedrockGenerator
 
-            generator = BedrockGenerator(region=settings.bedrock_region)
+            generator = BedrockGenerator(region=settings.bedrock_region, catalog=catalog)
         return cls(
             generator,
             store,
             Outbox(settings.outbox_dir),
             settings=settings,
             thumb_cache=thumb_cache,
+            catalog=catalog,
         )
 
     @property
     def offline(self) -> bool:
         return bool(getattr(self.generator, "offline", False))
+
+    @property
+    def default_choice(self) -> DefaultChoice:
+        """The model used when a request names none, and why (asks Bedrock once, in AWS mode:
+        ListFoundationModels where allowed, else the built-in table for today)."""
+        if self._choice is None:
+            self._choice = self.catalog.default_choice(self.explicit_model_id)
+        return self._choice
+
+    @property
+    def default_model_id(self) -> str:
+        return self.default_choice.model_id
 
     # --- generation ---------------------------------------------------------------------
 
@@ -144,7 +162,7 @@ class Gallery:
         """Validate ``request`` and choose its seed; raises before any network call."""
         spec = get_model(request.model_id or self.default_model_id)
         valid = validate(spec, request)
-        if valid.seed is None:
+        if valid.seed is None and spec.takes_seed:
             valid = valid.with_(seed=self._rng.randint(0, spec.random_seed_max))
         return spec, valid
 
@@ -192,6 +210,10 @@ class Gallery:
             made: list[_Made] = []
             for image, image_id, content_type, key, early, thumbnailing in started:
                 thumb = thumbnailing.result()
+                per_image = dict(fields)
+                if image.note:
+                    # What a Converse model said beside its image.
+                    per_image["extra"] = {**fields.get("extra", {}), "model_text": image.note}
                 record = ImageRecord(
                     id=image_id,
                     width=thumb.source_width,
@@ -203,7 +225,7 @@ class Gallery:
                     original_key=key,
                     thumbnail_key=thumbnail_key(self._prefix, image_id),
                     batch_index=image.index,
-                    **fields,
+                    **per_image,
                 )
                 self.outbox.add(record, image.data, thumb.data)
                 made.append(_Made(record, image.data, thumb.data, early))

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gallery_kit.bedrock_errors import RETRYABLE_CODES, map_bedrock_error
+from gallery_kit.bedrock_errors import RETRYABLE_CODES, Alternative, map_bedrock_error
 from gallery_kit.errors import GalleryError, ModelFailed
-from gallery_kit.models import ModelOutput, ModelSpec, adapter_for
+from gallery_kit.models import CONVERSE_FAMILIES, ModelOutput, ModelSpec, adapter_for
 from gallery_kit.models.base import GenerationRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
+    from gallery_kit.catalog import ModelCatalog
     from gallery_kit.operations import EditJob
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,10 @@ def bedrock_client(region: str) -> BedrockRuntimeClient:
 
 
 class BedrockGenerator:
-    """Calls ``InvokeModel`` through the adapter of the model's request family."""
+    """Calls ``InvokeModel`` (or ``Converse``) through the adapter of the model's family.
+
+    ``catalog`` names the live model an error points to when the called one is gone.
+    """
 
     offline = False
 
@@ -76,6 +80,7 @@ class BedrockGenerator:
         throttle_retries: int = 3,
         backoff_s: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        catalog: ModelCatalog | None = None,
     ) -> None:
         #: BEDROCK_REGION; None means each model's own default region.
         self.region = region
@@ -85,6 +90,7 @@ class BedrockGenerator:
         self.throttle_retries = throttle_retries
         self.backoff_s = backoff_s
         self._sleep = sleep
+        self.catalog = catalog
 
     def region_for(self, spec: ModelSpec) -> str:
         return self.region or spec.default_region
@@ -104,13 +110,15 @@ class BedrockGenerator:
     def invoke(self, spec: ModelSpec, request: GenerationRequest) -> ModelOutput:
         adapter = adapter_for(spec)
         bodies = adapter.bodies(spec, request)
+        call = self._converse if spec.family in CONVERSE_FAMILIES else self._call
         if len(bodies) == 1:
-            return adapter.parse(spec, request, bodies[0], self._call(spec, bodies[0]))
-        # One image per call (Stability): run the calls side by side, keep what came back.
+            return adapter.parse(spec, request, bodies[0], call(spec, bodies[0]))
+        # One image per call (Stability, Nova 2 Omni): run the calls side by side, keep what
+        # came back.
         output = ModelOutput()
         failures: list[GalleryError] = []
         with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-            futures = [(b, pool.submit(self._call, spec, b)) for b in bodies]
+            futures = [(b, pool.submit(call, spec, b)) for b in bodies]
             for index, (body, future) in enumerate(futures):
                 try:
                     part = adapter.parse(spec, request, body, future.result())
@@ -134,22 +142,61 @@ class BedrockGenerator:
         return self._call(spec, body)
 
     def edit(self, job: EditJob) -> ModelOutput:
-        """Run an edit (see :mod:`gallery_kit.operations`): one InvokeModel of its body."""
+        """Run an edit (see :mod:`gallery_kit.operations`): one InvokeModel (or Converse) call."""
+        if job.spec.family in CONVERSE_FAMILIES:
+            return job.parse(self._converse(job.spec, job.request_body()))
         return job.parse(self.invoke_body(job.spec, job.request_body()))
 
     def _call(self, spec: ModelSpec, body: dict[str, Any]) -> Any:
-        client = self.client_for(spec)
+        """One InvokeModel of the JSON ``body``; the parsed JSON answer."""
         payload = json.dumps(body)
+
+        def send(client: BedrockRuntimeClient) -> bytes:
+            response = client.invoke_model(
+                modelId=spec.model_id,
+                body=payload,
+                contentType="application/json",
+                accept="application/json",
+            )
+            return response["body"].read()
+
+        raw = self._send(spec, send)
+        try:
+            return json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFailed(
+                f"{spec.name} returned a response that is not JSON; nothing was stored. "
+                "Try again, and report it if it persists."
+            ) from exc
+
+    def _converse(self, spec: ModelSpec, request: dict[str, Any]) -> Any:
+        """One Converse call with ``request`` as its keyword arguments; boto3's answer."""
+        return self._send(spec, lambda client: client.converse(modelId=spec.model_id, **request))
+
+    def _alternative(self, spec: ModelSpec) -> Alternative | None:
+        if self.catalog is None:
+            return None
+        state = self.catalog.live_alternative(spec.model_id)
+        if state is None:
+            return None
+        return Alternative(state.model_id, state.region, state.label)
+
+    def _map(self, exc: Exception, spec: ModelSpec) -> GalleryError:
+        return map_bedrock_error(
+            exc,
+            spec,
+            self.region_for(spec),
+            live=self._alternative(spec),
+            region_setting=self.region,
+        )
+
+    def _send(self, spec: ModelSpec, send: Callable[[BedrockRuntimeClient], Any]) -> Any:
+        """``send(client)``, with throttling retried and botocore errors mapped."""
+        client = self.client_for(spec)
         attempt = 0
         while True:
             try:
-                response = client.invoke_model(
-                    modelId=spec.model_id,
-                    body=payload,
-                    contentType="application/json",
-                    accept="application/json",
-                )
-                raw = response["body"].read()
+                return send(client)
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in RETRYABLE_CODES and attempt < self.throttle_retries:
@@ -164,13 +211,6 @@ class BedrockGenerator:
                     self._sleep(delay)
                     attempt += 1
                     continue
-                raise map_bedrock_error(exc, spec, self.region_for(spec)) from exc
+                raise self._map(exc, spec) from exc
             except BotoCoreError as exc:
-                raise map_bedrock_error(exc, spec, self.region_for(spec)) from exc
-            try:
-                return json.loads(raw)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ModelFailed(
-                    f"{spec.name} returned a response that is not JSON; nothing was stored. "
-                    "Try again, and report it if it persists."
-                ) from exc
+                raise self._map(exc, spec) from exc

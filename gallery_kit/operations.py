@@ -21,6 +21,7 @@ from gallery_kit.models import (
     ModelOutput,
     ModelSpec,
     nova_edit,
+    nova_omni,
     validate,
 )
 from gallery_kit.models import stability_edit as st
@@ -136,6 +137,8 @@ def validate_edit(edit: EditRequest, route: Route) -> EditRequest:
             "The prompt is empty; say what the masked part should become (PROMPT)."
         )
     negative = _text(edit.negative_prompt, "The negative prompt", "--negative-prompt", spec)
+    if negative and not spec.takes_negative:
+        raise InvalidRequest(f"{spec.name} takes no negative prompt; leave --negative-prompt out.")
     if negative and route.kind == "service" and op == "extend":
         raise InvalidRequest(f"{spec.name} takes no negative prompt; leave --negative-prompt out.")
 
@@ -148,7 +151,7 @@ def validate_edit(edit: EditRequest, route: Route) -> EditRequest:
         similarity = value if value is not None else nova_edit.DEFAULT_SIMILARITY
 
     mask_prompt = _text(edit.mask_prompt, "The mask prompt", "--mask-prompt", spec)
-    if op == "edit" and mask_prompt is None:
+    if op == "edit" and mask_prompt is None and route.kind != "converse":
         raise InvalidRequest("Say what to change in words, e.g. --mask-prompt 'the sky'.")
 
     if op == "extend":
@@ -158,6 +161,8 @@ def validate_edit(edit: EditRequest, route: Route) -> EditRequest:
         validate(spec, GenerationRequest("extend", width=edit.width, height=edit.height))
 
     seed = edit.seed
+    if seed is not None and not spec.takes_seed:
+        raise InvalidRequest(f"{spec.name} takes no seed; leave --seed out.")
     if seed is not None and (
         isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= spec.seed_max
     ):
@@ -205,7 +210,7 @@ class EditJob:
     source: bytes = field(repr=False)
     #: The text sent (the request's prompt, or the parent's where the model needs one).
     prompt: str | None = None
-    #: The exact InvokeModel body (None for the offline generator).
+    #: The exact InvokeModel body, or Converse's keyword arguments (None offline).
     body: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -234,6 +239,8 @@ class EditJob:
         """The model's JSON answer as images (raises ContentFiltered / ModelFailed)."""
         if self.plan.route.kind == "nova":
             return nova_edit.parse_response(self.spec, response, seed=self.seed)
+        if self.plan.route.kind == "converse":
+            return nova_omni.parse_response(self.spec, response)
         return st.parse_response(self.spec, response, seed=self.seed)
 
 
@@ -291,6 +298,16 @@ def prepare_job(plan: EditPlan, parent: ImageRecord, source: bytes) -> EditJob:
         else:
             body = nova_edit.background_removal_body(image)
         return replace(job, body=dict(body))
+    if route.kind == "converse":
+        source_block = nova_omni.prepare_input(source, where)
+        if op == "vary":
+            instruction = nova_omni.variation_text(
+                edit.prompt, edit.similarity or nova_edit.DEFAULT_SIMILARITY
+            )
+        else:
+            instruction = nova_omni.edit_text(edit.prompt or "", edit.mask_prompt)
+        body = nova_omni.edit_request(source_block, instruction)
+        return replace(job, prompt=edit.prompt, body=dict(body))
     if route.kind == "image-to-image":
         text = edit.prompt or _parent_prompt(parent, spec, f"Image-to-image with {spec.name}")
         image, _size = st.prepare_input(source, st.IMAGE_TO_IMAGE_LIMITS, spec.name, where)

@@ -10,6 +10,10 @@ extend                 OUTPAINTING + maskImage    Stable Image Outpaint
 upscale                (none: use Stability)      Stable Image Fast Upscale (4x)
 =====================  =========================  ==========================================
 
+Nova 2 Omni (Converse) does ``vary`` and ``edit`` itself: the source image goes in an image
+block with the instruction in words (``--mask-prompt`` is optional); the other operations
+name a family that does them.
+
 Offline, every operation is the offline generator's deterministic stand-in.
 """
 
@@ -45,12 +49,12 @@ class Route:
 
     operation: str
     spec: ModelSpec
-    #: "nova", "image-to-image", "service" or "offline".
+    #: "nova", "image-to-image", "service", "converse" or "offline".
     kind: str
 
     @property
     def seeded(self) -> bool:
-        return self.operation in SEEDED
+        return self.operation in SEEDED and self.spec.takes_seed
 
 
 # --- routing ------------------------------------------------------------------------------------
@@ -81,6 +85,14 @@ def route_for(operation: str, configured_model_id: str, *, offline: bool = False
                 f"BEDROCK_REGION={RECOMMENDED_REGION}, then run upscale again."
             )
         return Route(operation, configured, "nova")
+    if configured.family == "nova-omni":
+        if operation in ("vary", "edit"):
+            return Route(operation, configured, "converse")
+        raise InvalidRequest(
+            f"{configured.name} cannot {operation.replace('-', ' ')} on its own; Stability's "
+            f"image services can: set BEDROCK_MODEL_ID={RECOMMENDED_MODEL_ID} (or pass --model "
+            f"{RECOMMENDED_MODEL_ID}), then run {operation} again."
+        )
     if configured.family != "stability":
         raise ConfigError(f"{configured.name} cannot edit images; set BEDROCK_MODEL_ID.")
     if operation == "vary":

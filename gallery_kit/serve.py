@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gallery_kit.catalog import ModelCatalog
 from gallery_kit.errors import ConfigError
 from gallery_kit.settings import Settings
 
@@ -74,16 +75,22 @@ def voila_command(notebook: Path, *, host: str, port: int) -> list[str]:
     ]
 
 
+def banner(settings: Settings, *, host: str, port: int) -> str:
+    """``serve``'s first line: where, which mode, and which model is the default and why."""
+    choice = ModelCatalog.from_settings(settings).default_choice(settings.model_id)
+    mode = (
+        "offline (placeholders, local folder)"
+        if settings.offline
+        else f"AWS: s3://{settings.bucket}/{settings.prefix}"
+    )
+    return f"gallery-kit: serving the dashboard at http://{host}:{port}/  [{mode}] {choice.reason}"
+
+
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8866) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port; use 1-65535.")
     notebook = notebook_path(settings)
-    mode = (
-        "offline (placeholders, local folder)"
-        if settings.offline
-        else (f"AWS: s3://{settings.bucket}/{settings.prefix} with {settings.model_id}")
-    )
-    print(f"gallery-kit: serving the dashboard at http://{host}:{port}/  [{mode}]", flush=True)
+    print(banner(settings, host=host, port=port), flush=True)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         print(
             "gallery-kit: warning: listening beyond this machine; every Generate is a paid "

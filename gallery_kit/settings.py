@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gallery_kit.errors import ConfigError
-from gallery_kit.models import DEFAULT_MODEL_ID, ModelSpec, get_model
+from gallery_kit.models import get_model
 
 #: Path of the ``.env`` file to read; empty disables it. Unset: search upwards from the cwd.
 ENV_FILE_VAR = "GALLERY_ENV_FILE"
@@ -32,7 +32,8 @@ class Settings:
     bucket: str | None = None
     s3_region: str | None = None
     bedrock_region: str | None = None
-    model_id: str = DEFAULT_MODEL_ID
+    #: BEDROCK_MODEL_ID; None when unset (then the catalog picks a live default).
+    model_id: str | None = None
     prefix: str = ""
     generator: str = "offline"
     data_dir: Path = Path()
@@ -46,10 +47,6 @@ class Settings:
     @property
     def offline(self) -> bool:
         return self.generator == "offline"
-
-    @property
-    def model(self) -> ModelSpec:
-        return get_model(self.model_id)
 
     @property
     def store_dir(self) -> Path:
@@ -152,9 +149,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         or _region(env, "AWS_DEFAULT_REGION")
     )
     bedrock_region = _region(env, "BEDROCK_REGION")
-    model_id = _get(env, "BEDROCK_MODEL_ID") or DEFAULT_MODEL_ID
+    model_id = _get(env, "BEDROCK_MODEL_ID")
     try:
-        get_model(model_id)
+        if model_id is not None:
+            get_model(model_id)
     except ConfigError as exc:
         raise ConfigError(str(exc).replace(" (or --model)", "")) from exc
 

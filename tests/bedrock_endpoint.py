@@ -4,6 +4,8 @@ Real HTTP on ``127.0.0.1`` (standard library only, plus Pillow for the PNGs), sp
 botocore's ``bedrock-runtime`` client speaks it:
 
 * request: ``POST /model/{modelId}/invoke``, JSON body, SigV4 ``Authorization`` header;
+* also ``POST /model/{modelId}/converse`` (Converse) for Amazon Nova 2 Omni (preview), checked
+  and answered by ``tests/bedrock_converse.py``;
 * also the control plane's ``GET /foundation-models`` (ListFoundationModels), for boto3's
   ``bedrock`` client through ``AWS_ENDPOINT_URL_BEDROCK``: a scripted list per region;
 * success: ``200``, ``Content-Type: application/json``, the model's JSON body;
@@ -253,10 +255,12 @@ def foundation_model(
     }
 
 
-#: Region -> the image models listed there ("*": any other region). Late-2026 picture from the
-#: brief: Nova Canvas Legacy in us-east-1, Titan v2 gone, Stability's models Active in us-west-2.
+#: Region -> the image models listed there ("*": any other region). The 2026-12-01 picture:
+#: Nova Canvas and Titan v2 past their end of life (no longer listed), Stability's models Active
+#: in us-west-2. Tests of an account that can still call Nova Canvas list it as LEGACY.
+NOVA_CANVAS_LEGACY = foundation_model(NOVA_CANVAS, "LEGACY", region="us-east-1")
 DEFAULT_FOUNDATION_MODELS: dict[str, list[dict[str, Any]]] = {
-    "us-east-1": [foundation_model(NOVA_CANVAS, "LEGACY", region="us-east-1")],
+    "us-east-1": [],
     "us-west-2": [
         foundation_model(model_id, "ACTIVE")
         for model_id in (
@@ -315,6 +319,12 @@ class RecordedRequest:
         match = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", self.header("authorization") or "")
         return match.group(1) if match else None
 
+    @property
+    def operation(self) -> str:
+        """``invoke``, ``converse`` or ``""`` (another path)."""
+        match = re.fullmatch(r"/model/[^/]+/(invoke|converse)", urlsplit(self.path).path)
+        return match.group(1) if match else ""
+
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         for key, value in self.headers.items():
@@ -355,6 +365,12 @@ class Reply:
 
     @classmethod
     def access_denied(cls) -> Reply:
+        return cls.error("AccessDeniedException", MESSAGES["access_denied"])
+
+    @classmethod
+    def preview_denied(cls) -> Reply:
+        """A preview model (Nova 2 Omni) the account has no access to. [seen] the same wording
+        on Converse(Stream) for Nova, simonw/llm-bedrock#14; no preview-specific one found."""
         return cls.error("AccessDeniedException", MESSAGES["access_denied"])
 
     @classmethod
@@ -426,6 +442,11 @@ class Reply:
     @classmethod
     def no_images(cls) -> Reply:
         return cls("no_images")
+
+    @classmethod
+    def text_only(cls, text: str | None = None) -> Reply:
+        """Converse: the model answers in words only (no image block), stopReason end_turn."""
+        return cls("text_only", message=text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1140,7 +1161,8 @@ class BedrockEndpoint:
     """A scripted, schema-checking Bedrock Runtime ``InvokeModel`` endpoint on 127.0.0.1.
 
     Attributes read by tests: ``url``, ``requests``, ``violations``, ``sent_images``.
-    Set ``small_images = True`` to make Stability answers 1/8 of their real size.
+    Set ``small_images = True`` to make Stability and Converse answers 1/8 of their real size.
+    ``converse_text`` is the text block a Converse answer puts before its image (None: none).
     Set ``allow_bearer_token = True`` to also accept ``Authorization: Bearer ...`` (Bedrock API
     keys); by default only SigV4 is accepted.
     ``nova_seed_max`` (default ``NOVA_SEED_MAX`` = 858,993,459) is the largest Nova Canvas seed
@@ -1150,11 +1172,14 @@ class BedrockEndpoint:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host, self._port = host, port
         self.requests: list[RecordedRequest] = []
+        #: The control plane's requests (ListFoundationModels), apart from the model calls.
+        self.control_requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.sent_images: list[bytes] = []
         self.small_images = False
         self.allow_bearer_token = False
         self.nova_seed_max = NOVA_SEED_MAX
+        self.converse_text: str | None = "Here is the image you asked for."
         #: GET /foundation-models: region -> model summaries ("*" for any other region), or
         #: set ``foundation_models_reply`` (e.g. an AccessDeniedException) to answer that.
         self.foundation_models: dict[str, list[dict[str, Any]]] = {
@@ -1237,6 +1262,7 @@ class BedrockEndpoint:
     def clear_records(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.control_requests.clear()
             self.violations.clear()
             self.sent_images.clear()
 
@@ -1265,15 +1291,18 @@ class BedrockEndpoint:
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""
         path = urlsplit(h.path).path
-        match = re.fullmatch(r"/model/([^/]+)/invoke", path)
+        match = re.fullmatch(r"/model/([^/]+)/(?:invoke|converse)", path)
         model_id = unquote(match.group(1)) if match else ""
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = None
         headers = {k: v for k, v in h.headers.items()}
+        record = RecordedRequest(model_id, body, headers, h.path, raw)
         with self._lock:
-            self.requests.append(RecordedRequest(model_id, body, headers, h.path, raw))
+            # Listings are free and asked at start: kept apart from the (paid) model calls.
+            control = path == "/foundation-models"
+            (self.control_requests if control else self.requests).append(record)
         try:
             self._respond(h, raw, body, model_id, match is not None, path)
         except _Abort:
@@ -1300,6 +1329,11 @@ class BedrockEndpoint:
             self._send_error(
                 h, "UnknownOperationException", f"Unknown operation {h.command} {path}"
             )
+            return
+        from tests import bedrock_converse
+
+        if bedrock_converse.handles(path, model_id):
+            bedrock_converse.respond(self, h, raw, body, model_id, path)
             return
 
         family = model_family(model_id)

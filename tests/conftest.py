@@ -91,3 +91,23 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or (
         "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
     )
+
+
+@pytest.fixture
+def nova_canvas(monkeypatch: pytest.MonkeyPatch) -> str:
+    """An account that can still call Nova Canvas, with BEDROCK_MODEL_ID naming it.
+
+    Its end of life was 2026-09-30, so the tests of its request family (and the tables of its
+    documented limits) choose it explicitly; the local endpoint's listing shows it as LEGACY in
+    us-east-1, as Bedrock does for accounts that used it. Use it before ``bedrock``.
+    """
+    from tests import bedrock_endpoint
+
+    model_id = bedrock_endpoint.NOVA_CANVAS
+    monkeypatch.setenv("BEDROCK_MODEL_ID", model_id)
+    monkeypatch.setitem(
+        bedrock_endpoint.DEFAULT_FOUNDATION_MODELS,
+        "us-east-1",
+        [bedrock_endpoint.NOVA_CANVAS_LEGACY],
+    )
+    return model_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import comm
 import pytest
@@ -13,6 +14,9 @@ from comm.base_comm import BaseComm
 
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.ui.app import GalleryApp, error_page
+from tests.bedrock_endpoint import Reply
+
+CORE = "stability.stable-image-core-v1:1"
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 15.0) -> None:
@@ -118,9 +122,9 @@ def test_invalid_prompt_shows_error_and_sends_nothing(app: GalleryApp, gallery: 
 def test_error_text_is_escaped(app: GalleryApp) -> None:
     app.panel.prompt.value = "x"
     app.panel.size.value = "Custom…"
-    app.panel.width.value = 1000
+    app.panel.width.value = 100
     assert app.on_generate() is None
-    assert "not divisible by 16" in app.error.value
+    assert "width 100 is outside" in app.error.value
     app.show_error("<script>alert(1)</script>")
     assert "<script>" not in app.error.value
     assert "&lt;script&gt;" in app.error.value
@@ -344,14 +348,15 @@ def test_lightbox_operations_and_lineage(app: GalleryApp, gallery: Gallery) -> N
 def test_model_picker_marks_what_bedrock_lists(
     bedrock: object, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """AWS mode: ListFoundationModels (the local endpoint) says Titan is gone; the picker says
-    so and Generate with it names a model that works instead of calling Bedrock."""
+    """AWS mode: ListFoundationModels (the local endpoint) says Titan and Nova Canvas are gone;
+    the picker says so and Generate with one names a model that works instead of calling
+    Bedrock."""
     monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")
     app = GalleryApp(Gallery.from_settings(load_settings()), poll_ms=0)
     try:
         wait_for(lambda: bool(app.panel.model_states))
         labels = dict((v, k) for k, v in app.panel.model.options)
-        assert labels["amazon.nova-canvas-v1:0"].endswith("· Legacy")
+        assert labels["amazon.nova-canvas-v1:0"].endswith("· end of life (unavailable)")
         assert "unavailable" in labels["amazon.titan-image-generator-v2:0"]
         assert "unavailable" not in labels["stability.stable-image-core-v1:1"]
         app.panel.model.value = "amazon.titan-image-generator-v2:0"
@@ -375,7 +380,112 @@ def test_model_picker_falls_back_quietly_without_permission(
     try:
         wait_for(lambda: bool(app.panel.model_states))
         labels = dict((v, k) for k, v in app.panel.model.options)
-        assert labels["amazon.nova-canvas-v1:0"].endswith("· Legacy")  # the built-in table
+        # The built-in table for today: past 2026-09-30, Nova Canvas is gone.
+        assert labels["amazon.nova-canvas-v1:0"].endswith("· end of life (unavailable)")
+        assert app.panel.model.value == "stability.stable-image-core-v1:1"
         assert app.error.layout.display == "none"
+    finally:
+        app.close()
+
+
+# --- a dead model is one click away from a live one ---------------------------------------------
+
+
+def _aws_app(monkeypatch: pytest.MonkeyPatch) -> GalleryApp:
+    monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")
+    app = GalleryApp(Gallery.from_settings(load_settings()), poll_ms=0)
+    wait_for(lambda: bool(app.panel.model_states))
+    return app
+
+
+def test_a_new_user_gets_the_live_default_and_the_header_says_why(
+    bedrock: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _aws_app(monkeypatch)
+    try:
+        assert app.panel.model.value == "stability.stable-image-core-v1:1"
+        wait_for(lambda: "gk-model-note" in app.header.value)
+        assert (
+            "Amazon Nova Canvas reached end of life on 2026-09-30; using Stable Image Core "
+            "(us-west-2)"
+        ) in html.unescape(app.header.value)
+        generate(app, "a first picture")
+        (sent,) = bedrock.requests
+        assert sent.model_id == "stability.stable-image-core-v1:1"
+        assert app.use_live.layout.display == "none"
+    finally:
+        app.close()
+
+
+def test_end_of_life_answer_offers_one_click_to_the_live_model(
+    nova_canvas: str, bedrock: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _aws_app(monkeypatch)
+    try:
+        assert app.panel.model.value == nova_canvas  # BEDROCK_MODEL_ID wins
+        bedrock.script(Reply.end_of_life())
+        app.panel.style.value = "PHOTOREALISM"
+        generate(app, "a lantern at dusk")
+        assert "end of its life" in app.error.value
+        assert app.use_live.layout.display != "none"
+        assert "Stable Image Core" in app.use_live.description
+        assert len(bedrock.requests) == 1  # nothing is sent again without the click
+        time.sleep(0.3)
+        assert len(bedrock.requests) == 1
+
+        future = app.use_live_model()
+        assert future is not None
+        future.result(timeout=30)
+        assert [r.model_id for r in bedrock.requests] == [nova_canvas, CORE]
+        assert bedrock.requests[1].body["prompt"] == "a lantern at dusk"
+        assert app.panel.model.value == CORE
+        status = html.unescape(app.status.value)
+        assert "Saved 1 image" in status
+        assert "Switched to Stable Image Core; dropped style PHOTOREALISM, cfg scale 6.5." in status
+        assert app.error.layout.display == "none"
+        assert app.use_live.layout.display == "none"
+        assert app.use_live_model() is None  # the offer is gone once used
+        assert len(bedrock.requests) == 2
+    finally:
+        app.close()
+
+
+def test_a_dead_model_in_the_picker_is_refused_with_the_button(
+    bedrock: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _aws_app(monkeypatch)
+    try:
+        app.panel.model.value = "amazon.nova-canvas-v1:0"
+        app.panel.prompt.value = "a lantern"
+        assert app.on_generate() is None
+        assert "nothing was sent" in app.error.value
+        assert f"--model {CORE}" in app.error.value
+        assert app.use_live.layout.display != "none"
+        assert bedrock.requests == []
+        future = app.use_live_model()
+        assert future is not None
+        future.result(timeout=30)
+        assert [r.model_id for r in bedrock.requests] == [CORE]
+    finally:
+        app.close()
+
+
+def test_nova_omni_hides_what_it_lacks(gallery: Gallery) -> None:
+    app = GalleryApp(gallery, poll_ms=0)
+    try:
+        app.panel.model.value = "us.amazon.nova-2-omni-v1:0"
+        panel = app.panel
+        assert panel.negative.layout.display == "none"
+        assert panel.seed.layout.display == "none"
+        assert panel.random_seed.layout.display == "none"
+        assert panel.quality.layout.display == "none"
+        assert panel.advanced.layout.display == "none"
+        assert panel.size.description == "Aspect"
+        assert "estimate" in panel.cost.value or not panel.show_cost
+        request = panel.request()
+        assert (request.seed, request.negative_prompt, request.cfg_scale) == (None, None, None)
+        app.panel.model.value = CORE
+        assert panel.negative.layout.display == "flex"
+        assert panel.seed.layout.display == "flex"
     finally:
         app.close()

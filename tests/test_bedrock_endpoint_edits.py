@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from tests.bedrock_endpoint import MESSAGES, BedrockEndpoint, Reply, image_size
+from tests.bedrock_endpoint import MESSAGES, NOVA_CANVAS_LEGACY, BedrockEndpoint, Reply, image_size
 
 NOVA = "amazon.nova-canvas-v1:0"
 ULTRA = "us.stability.stable-image-ultra-v1:1"
@@ -152,6 +152,9 @@ def test_list_foundation_models_answers_per_region(ep: BedrockEndpoint) -> None:
     assert "stability.stable-image-core-v1:1" in ids
     assert "amazon.titan-embed-text-v2:0" not in ids  # not an image model
     assert {m["modelLifecycle"]["status"] for m in west["modelSummaries"]} == {"ACTIVE"}
+    east = control(ep, "us-east-1").list_foundation_models(byOutputModality="IMAGE")
+    assert east["modelSummaries"] == []  # Nova Canvas is past its end of life (2026-09-30)
+    ep.foundation_models["us-east-1"] = [NOVA_CANVAS_LEGACY]  # an account that still has it
     east = control(ep, "us-east-1").list_foundation_models(byOutputModality="IMAGE")
     assert [(m["modelId"], m["modelLifecycle"]["status"]) for m in east["modelSummaries"]] == [
         ("amazon.nova-canvas-v1:0", "LEGACY")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import date
 from typing import Any
 
 import pytest
@@ -30,10 +31,16 @@ def control_plane(bedrock: BedrockEndpoint) -> BedrockEndpoint:
 
 
 def listings(endpoint: BedrockEndpoint) -> list[Any]:
-    return [r for r in endpoint.requests if r.path.startswith("/foundation-models")]
+    return list(endpoint.control_requests)
 
 
-def test_statuses_come_from_bedrock_per_model_region(control_plane: BedrockEndpoint) -> None:
+#: A day between Nova Canvas's legacy date and its end of life (2026-03-30 .. 2026-09-30).
+BEFORE_EOL = date(2026, 5, 1)
+
+
+def test_statuses_come_from_bedrock_per_model_region(
+    nova_canvas: str, control_plane: BedrockEndpoint
+) -> None:
     states = ModelCatalog().states()
     assert (states[NOVA].status, states[NOVA].region, states[NOVA].source) == (
         "legacy",
@@ -65,8 +72,10 @@ def test_asked_once_per_session(control_plane: BedrockEndpoint) -> None:
 def test_a_model_not_offered_in_the_chosen_region_is_unavailable(
     control_plane: BedrockEndpoint,
 ) -> None:
-    state = ModelCatalog(region="us-west-2").state(NOVA)
+    state = ModelCatalog(region="us-west-2", clock=lambda: BEFORE_EOL).state(NOVA)
     assert (state.status, state.region, state.usable) == ("unavailable", "us-west-2", False)
+    # Past its end of life, a model that is not listed is called what it is.
+    assert ModelCatalog(region="us-west-2").state(NOVA).status == "end-of-life"
 
 
 def test_lifecycle_changes_are_seen(control_plane: BedrockEndpoint) -> None:
@@ -90,7 +99,7 @@ def test_access_denied_falls_back_quietly(
         states = catalog.states()
         catalog.states()  # the failure is remembered too: not asked again
     assert {m: s.status for m, s in states.items() if m in MODELS} == {
-        m: spec.status for m, spec in MODELS.items()
+        m: spec.status_on(catalog.today()) for m, spec in MODELS.items()
     }
     assert {s.source for s in states.values()} == {"built-in"}
     assert len(listings(control_plane)) == 2  # one per region, once
@@ -127,7 +136,7 @@ class _Client:
 
 def test_an_injected_client_is_used_for_every_region() -> None:
     client = _Client()
-    catalog = ModelCatalog(client=client)  # type: ignore[arg-type]  # duck-typed test client
+    catalog = ModelCatalog(client=client, clock=lambda: BEFORE_EOL)  # type: ignore[arg-type]  # duck-typed test client
     states = catalog.states()
     assert client.calls == [{"byOutputModality": "IMAGE"}] * 2
     assert states[CORE].status == "active"

@@ -13,6 +13,9 @@ from PIL import Image
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
 from tests.cli_runner import RECORD_FIELDS, gk, one_line_error
 
+# Nova Canvas's request family and limits, on an account that can still call it (see conftest).
+pytestmark = pytest.mark.usefixtures("nova_canvas")
+
 CORE = "stability.stable-image-core-v1:1"
 #: Every image an operation makes also names its parent and the operation.
 EDIT_FIELDS = RECORD_FIELDS | {"parent_id", "operation"}

@@ -305,10 +305,11 @@ def test_invalid_input_is_explained_and_nothing_is_generated(
         expect(error).to_be_visible()
         expect(error).to_contain_text("The prompt is empty; describe the image you want")
 
-    page.fill(PROMPT, "x" * 1025)
-    expect(page.locator("span.gk-charcount.gk-over")).to_have_text("1025 / 1024")
+    # The default model is the live one: Stable Image Core, which takes 10,000 characters.
+    page.fill(PROMPT, "x" * 10_001)
+    expect(page.locator("span.gk-charcount.gk-over")).to_have_text("10001 / 10000")
     page.click(GENERATE)
-    expect(error).to_contain_text("1024")
+    expect(error).to_contain_text("10001 characters; 10000 is the limit")
 
     # A valid prompt clears the message (and proves the kernel handled the clicks before it).
     page.fill(PROMPT, "A valid prompt after the errors")
@@ -391,7 +392,7 @@ def test_readme_screenshot(fresh_offline_app: ServedApp, dash_page: Page) -> Non
     expect(page.locator(LIGHTBOX)).to_be_hidden()
     expect(page.locator(".gk-error")).to_be_hidden()
     page.fill(PROMPT, "A cosy cabin in a snowy forest, warm light in the windows")
-    expect(page.locator("span.gk-charcount")).to_have_text("57 / 1024")
+    expect(page.locator("span.gk-charcount")).to_have_text("57 / 10000")
     # Show where a user's images go by default rather than this test's temporary folder.
     page.evaluate(
         """([tmp, shown]) => {
@@ -431,7 +432,7 @@ def test_aws_mode_thumbnails_presigned_originals_and_a_content_filter_message(
     # the page still answers (the call runs off the kernel's message loop).
     expect(page.locator(GENERATE)).to_be_disabled()
     expect(page.locator(".gk-status")).to_contain_text(
-        re.compile(r"Generating 1 image with Amazon Nova Canvas… [1-9]\d* s")
+        re.compile(r"Generating 1 image with Stable Image Core… [1-9]\d* s")
     )
     page.fill(".gk-filter input", "zzz")
     expect(page.locator(".gk-empty")).to_contain_text("No image matches “zzz”")
@@ -469,7 +470,7 @@ def test_aws_mode_thumbnails_presigned_originals_and_a_content_filter_message(
 
     error = page.locator(".gk-error")
     expect(error).to_be_visible(timeout=45_000)
-    expect(error).to_contain_text("blocked this request")
+    expect(error).to_contain_text("Stable Image Core blocked the image: Filter reason: prompt")
     expect(error).to_contain_text("Rephrase the prompt")
     expect(page.locator(".gk-status")).to_have_text("Generation failed.")
     expect(page.locator(GENERATE)).to_be_enabled()

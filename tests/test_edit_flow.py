@@ -38,6 +38,9 @@ from gallery_kit.stores.outbox import Outbox
 from gallery_kit.stores.s3 import S3Store
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
 
+# Nova Canvas's request family and limits, on an account that can still call it (see conftest).
+pytestmark = pytest.mark.usefixtures("nova_canvas")
+
 NOVA = "amazon.nova-canvas-v1:0"
 CORE = "stability.stable-image-core-v1:1"
 ULTRA = "stability.stable-image-ultra-v1:1"

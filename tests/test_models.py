@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import date
 from typing import Any
 
 import pytest
@@ -128,7 +129,7 @@ def test_default_model_is_nova_canvas_in_us_east_1() -> None:
         "stability.sd3-5-large-v1:0",
     ):
         assert get_model(model_id).default_region == "us-west-2"
-        assert get_model(model_id).status == "active"
+        assert get_model(model_id).status_on(date(2026, 12, 1)) == "active"
 
 
 def test_inference_profile_prefix_is_accepted() -> None:
@@ -319,7 +320,8 @@ def test_each_limit_is_refused_with_a_message_naming_it(
 ) -> None:
     request = GenerationRequest(**fields)
     with pytest.raises(error) as caught:
-        validate(get_model(request.model_id), request)
+        # No model named: these are Nova Canvas's documented limits.
+        validate(get_model(request.model_id or DEFAULT_MODEL_ID), request)
     message = str(caught.value)
     for word in words:
         assert word.lower() in message.lower(), (word, message)
@@ -346,7 +348,7 @@ def test_each_limit_is_refused_with_a_message_naming_it(
 )
 def test_values_on_the_limits_are_accepted(fields: dict[str, Any]) -> None:
     request = GenerationRequest(**fields)
-    valid = validate(get_model(request.model_id), request)
+    valid = validate(get_model(request.model_id or DEFAULT_MODEL_ID), request)
     assert valid.prompt == valid.prompt.strip()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gallery_kit.errors import ConfigError
+from gallery_kit.models import get_model
 from gallery_kit.settings import default_data_dir, load_settings
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -19,7 +20,7 @@ def test_defaults_are_offline(hermetic_env: Path) -> None:
     assert not settings.aws_mode
     assert settings.offline
     assert settings.generator == "offline"
-    assert settings.model_id == "amazon.nova-canvas-v1:0"
+    assert settings.model_id is None  # unset: the catalog picks a live default
     assert settings.bedrock_region is None  # each model's own region
     assert settings.prefix == ""
     assert settings.rate_limit_per_minute == 10
@@ -56,7 +57,7 @@ def test_a_bucket_means_aws_mode_with_bedrock() -> None:
     assert settings.prefix == "team-a/"
     assert settings.s3_region == "eu-central-1"
     assert settings.bedrock_region == "us-west-2"
-    assert settings.model.family == "stability"
+    assert get_model(settings.model_id or "").family == "stability"
 
 
 def test_aws_mode_can_still_use_the_offline_generator() -> None:
@@ -213,4 +214,4 @@ def test_blank_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.bucket is None
     assert settings.offline
-    assert settings.model_id == "amazon.nova-canvas-v1:0"
+    assert settings.model_id is None

@@ -6,7 +6,9 @@ from datetime import date
 
 from gallery_kit.errors import ConfigError
 from gallery_kit.models.base import (
+    CONVERSE_FAMILIES,
     DEFAULT_MODEL_ID,
+    DEFAULT_ORDER,
     RECOMMENDED_MODEL_ID,
     RECOMMENDED_REGION,
     Adapter,
@@ -14,15 +16,25 @@ from gallery_kit.models.base import (
     ModelImage,
     ModelOutput,
     ModelSpec,
+    Status,
+    carry_over,
     validate,
 )
 from gallery_kit.models.nova_canvas import STYLES as NOVA_STYLES
 from gallery_kit.models.nova_canvas import NovaCanvasAdapter
+from gallery_kit.models.nova_omni import (
+    NOVA_OMNI_ID,
+    NOVA_OMNI_PRICE_ESTIMATE,
+    NOVA_OMNI_PROMPT_MAX,
+    NovaOmniAdapter,
+)
 from gallery_kit.models.stability import SEED_MAX as STABILITY_SEED_MAX
 from gallery_kit.models.stability import StabilityAdapter
 
 __all__ = [
+    "CONVERSE_FAMILIES",
     "DEFAULT_MODEL_ID",
+    "DEFAULT_ORDER",
     "MODELS",
     "RECOMMENDED_MODEL_ID",
     "RECOMMENDED_REGION",
@@ -31,7 +43,9 @@ __all__ = [
     "ModelImage",
     "ModelOutput",
     "ModelSpec",
+    "Status",
     "adapter_for",
+    "carry_over",
     "get_model",
     "validate",
 ]
@@ -55,6 +69,21 @@ _STABILITY = {
     "max_pixels": None,
 }
 
+_NOVA_OMNI = {
+    "max_prompt": NOVA_OMNI_PROMPT_MAX,
+    "max_count": 5,  # one image per call; we make up to five calls at once
+    "cfg_range": None,
+    "cfg_default": None,
+    "qualities": ("standard",),
+    "side_multiple": 1,
+    "max_pixels": None,
+    "takes_size": False,
+    "takes_seed": False,
+    "takes_negative": False,
+    "prices": ((2**31, {"standard": NOVA_OMNI_PRICE_ESTIMATE}),),
+    "price_is_estimate": True,
+}
+
 MODELS: dict[str, ModelSpec] = {
     spec.model_id: spec
     for spec in (
@@ -63,18 +92,17 @@ MODELS: dict[str, ModelSpec] = {
             name="Amazon Nova Canvas",
             family="nova",
             default_region="us-east-1",
-            status="legacy",
+            legacy_on=date(2026, 3, 30),
             end_of_life=date(2026, 9, 30),
             styles=NOVA_STYLES,
             prices=_NOVA_PRICES,
-            notes="Legacy since 2026-03-30, end of life 2026-09-30 (AWS lifecycle table).",
+            notes="Legacy from 2026-03-30, end of life 2026-09-30 (AWS lifecycle table).",
         ),
         ModelSpec(
             model_id="amazon.titan-image-generator-v2:0",
             name="Amazon Titan Image Generator v2",
             family="nova",
             default_region="us-east-1",
-            status="end-of-life",
             end_of_life=date(2026, 6, 30),
             cfg_default=8.0,
             max_prompt=512,
@@ -102,6 +130,19 @@ MODELS: dict[str, ModelSpec] = {
             notes="Active.",
             **_STABILITY,  # type: ignore[arg-type]  # the dict's values match the fields
         ),
+        *(
+            ModelSpec(
+                model_id=profile + NOVA_OMNI_ID,
+                name="Amazon Nova 2 Omni",
+                family="nova-omni",
+                default_region="us-west-2",
+                preview=True,
+                notes="Preview: needs preview access (through your AWS account team); "
+                "called through the Converse API; price per output token (estimate).",
+                **_NOVA_OMNI,  # type: ignore[arg-type]  # the dict's values match the fields
+            )
+            for profile in ("us.", "global.")
+        ),
     )
 }
 
@@ -115,7 +156,11 @@ OFFLINE_MODEL = ModelSpec(
     notes="Deterministic placeholder images made on this machine; not AI output.",
 )
 
-_ADAPTERS: dict[str, Adapter] = {"nova": NovaCanvasAdapter(), "stability": StabilityAdapter()}
+_ADAPTERS: dict[str, Adapter] = {
+    "nova": NovaCanvasAdapter(),
+    "stability": StabilityAdapter(),
+    "nova-omni": NovaOmniAdapter(),
+}
 
 # Cross-region inference profiles put a geography in front of the id ("us.stability....").
 _PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")

@@ -13,13 +13,24 @@ from typing import Any, Literal, Protocol
 
 from gallery_kit.errors import InvalidRequest
 
-Family = Literal["nova", "stability", "offline"]
-Status = Literal["active", "legacy", "end-of-life"]
+Family = Literal["nova", "stability", "nova-omni", "offline"]
+#: A model's lifecycle state on a given day (see :meth:`ModelSpec.status_on`).
+Status = Literal["active", "legacy", "end-of-life", "preview"]
 
+#: The original guide's model: the default wherever it can still be called.
 DEFAULT_MODEL_ID = "amazon.nova-canvas-v1:0"
 #: The model we point people to when theirs is gone: Active in Bedrock's lifecycle table.
 RECOMMENDED_MODEL_ID = "stability.stable-image-core-v1:1"
 RECOMMENDED_REGION = "us-west-2"
+#: Families called through the Converse API (the others through InvokeModel).
+CONVERSE_FAMILIES = frozenset({"nova-omni"})
+#: With BEDROCK_MODEL_ID unset, the first of these that can be called is the default.
+DEFAULT_ORDER = (
+    DEFAULT_MODEL_ID,
+    RECOMMENDED_MODEL_ID,
+    "stability.stable-image-ultra-v1:1",
+    "stability.sd3-5-large-v1:0",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +41,11 @@ class ModelSpec:
     name: str
     family: Family
     default_region: str
-    status: Status = "active"
+    #: AWS's lifecycle dates: Legacy from ``legacy_on``, gone from ``end_of_life``.
+    legacy_on: date | None = None
     end_of_life: date | None = None
+    #: A preview model: listed and callable by accounts with preview access, never the default.
+    preview: bool = False
     max_prompt: int = 1024
     max_count: int = 5
     seed_max: int = 2_147_483_646
@@ -48,7 +62,22 @@ class ModelSpec:
     max_pixels: int | None = 4_194_304
     #: Dollars per image: ((max pixels, {quality: price}), ...) in ascending pixel order.
     prices: tuple[tuple[int, dict[str, float]], ...] = ()
+    #: True where the price is our estimate (e.g. a per-token price turned into one per image).
+    price_is_estimate: bool = False
+    #: What the request can say. A model that takes no width/height is asked for an aspect
+    #: ratio in words (``takes_size`` False) and the size it returns is recorded.
+    takes_size: bool = True
+    takes_seed: bool = True
+    takes_negative: bool = True
     notes: str = ""
+
+    def status_on(self, today: date) -> Status:
+        """The lifecycle state on ``today`` (UTC), from the dates in AWS's lifecycle table."""
+        if self.end_of_life is not None and today >= self.end_of_life:
+            return "end-of-life"
+        if self.legacy_on is not None and today >= self.legacy_on:
+            return "legacy"
+        return "preview" if self.preview else "active"
 
     def price_per_image(self, width: int, height: int, quality: str = "standard") -> float | None:
         for max_px, by_quality in self.prices:
@@ -70,7 +99,8 @@ class GenerationRequest:
     count: int = 1
     seed: int | None = None
     cfg_scale: float | None = None
-    model_id: str = DEFAULT_MODEL_ID
+    #: Empty: the gallery's default model (a live one; see ModelCatalog.default_choice).
+    model_id: str = ""
 
     def with_(self, **changes: Any) -> GenerationRequest:
         return replace(self, **changes)
@@ -83,6 +113,8 @@ class ModelImage:
     data: bytes
     seed: int | None
     index: int = 0
+    #: Text the model said beside the image (Converse models), kept in the record.
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -140,6 +172,11 @@ def validate(spec: ModelSpec, request: GenerationRequest) -> GenerationRequest:
     _check_text("The prompt", "PROMPT", prompt, spec.max_prompt)
 
     negative = (request.negative_prompt or "").strip() or None
+    if negative is not None and not spec.takes_negative:
+        raise InvalidRequest(
+            f"{spec.name} takes no negative prompt; say what to leave out in the prompt "
+            "(--negative-prompt)."
+        )
     if negative is not None:
         _check_text("The negative prompt", "--negative-prompt", negative, spec.max_prompt)
 
@@ -195,6 +232,8 @@ def validate(spec: ModelSpec, request: GenerationRequest) -> GenerationRequest:
         )
 
     seed = request.seed
+    if seed is not None and not spec.takes_seed:
+        raise InvalidRequest(f"{spec.name} takes no seed; leave --seed unset.")
     if seed is not None and (
         not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= spec.seed_max
     ):
@@ -225,3 +264,35 @@ def validate(spec: ModelSpec, request: GenerationRequest) -> GenerationRequest:
         cfg_scale=cfg,
         model_id=spec.model_id,
     )
+
+
+def carry_over(request: GenerationRequest, spec: ModelSpec) -> tuple[GenerationRequest, list[str]]:
+    """``request`` for another model: the settings ``spec`` lacks are dropped (and named).
+
+    Used when switching a failed request to a live model: the prompt, size and count carry
+    over; a style, quality, cfg scale, seed or negative prompt the new model cannot take goes.
+    """
+    dropped: list[str] = []
+    changes: dict[str, Any] = {"model_id": spec.model_id}
+    if request.style and request.style not in spec.styles:
+        dropped.append(f"style {request.style}")
+        changes["style"] = None
+    if request.quality not in spec.qualities:
+        dropped.append(f"quality {request.quality}")
+        changes["quality"] = spec.qualities[0]
+    cfg = request.cfg_scale
+    if cfg is not None and (
+        spec.cfg_range is None or not spec.cfg_range[0] <= cfg <= spec.cfg_range[1]
+    ):
+        dropped.append(f"cfg scale {cfg:g}")
+        changes["cfg_scale"] = None  # validate() fills in the new model's default, if any
+    if request.negative_prompt and not spec.takes_negative:
+        dropped.append("the negative prompt")
+        changes["negative_prompt"] = None
+    if request.seed is not None and (not spec.takes_seed or request.seed > spec.seed_max):
+        dropped.append(f"seed {request.seed}")
+        changes["seed"] = None
+    if request.count > spec.max_count:
+        dropped.append(f"{request.count - spec.max_count} of the {request.count} images")
+        changes["count"] = spec.max_count
+    return replace(request, **changes), dropped

@@ -17,9 +17,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest
+from gallery_kit.bedrock_errors import Alternative, switch_hint
+from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest, ModelUnavailable
 from gallery_kit.gallery import Gallery, GenerationResult
-from gallery_kit.models import MODELS
+from gallery_kit.models import MODELS, carry_over, get_model
 from gallery_kit.records import ImageRecord, is_image_id
 from gallery_kit.routing import available_operations
 from gallery_kit.ui.feed import PAGE_SIZE, Feed
@@ -80,12 +81,29 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self._sent: set[str] = set()
         self._sent_lock = threading.Lock()
 
-        model_id = gallery.default_model_id
-        self.panel = GenerationPanel(model_id=model_id, show_cost=not gallery.offline)
+        # The first paint uses the built-in table (no network); the worker asks Bedrock which
+        # models are alive and moves the picker to the live default if the visitor has not
+        # chosen meanwhile.
+        catalog = gallery.catalog
+        today = catalog.today()
+        self._first_model = gallery.explicit_model_id or catalog.builtin_default().model_id
+        self._model_note = ""
+        self.panel = GenerationPanel(
+            model_id=self._first_model,
+            show_cost=not gallery.offline,
+            statuses={m: spec.status_on(today) for m, spec in MODELS.items()},
+        )
         self.status = w.HTML()
         self.status.add_class("gk-status")
         self.error = w.HTML(layout=w.Layout(display="none"))
         self.error.add_class("gk-error")
+        # Shown under an error that names a live model: switch to it and send the same request.
+        self.use_live = w.Button(
+            button_style="warning", icon="bolt", layout=w.Layout(display="none", width="auto")
+        )
+        self.use_live.add_class("gk-use-live-model")
+        self._live_target: str | None = None
+        self._retry: Callable[[str], Future[Any] | None] | None = None
         self.warning = w.HTML(layout=w.Layout(display="none"))
         self.warning.add_class("gk-warning")
         self.banner = w.HTML(layout=w.Layout(display="none"))
@@ -112,10 +130,13 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         body = w.HBox(
             [self.panel.box, right], layout=w.Layout(flex_flow="row wrap", align_items="flex-start")
         )
-        super().__init__([self.header, self.banner, self.error, self.warning, self.status, body])
+        super().__init__(
+            [self.header, self.banner, self.error, self.use_live, self.warning, self.status, body]
+        )
         self.add_class("gk-app")
 
         self.panel.generate.on_click(lambda _b: self.on_generate())
+        self.use_live.on_click(lambda _b: self.use_live_model())
         self.filter.observe(self._on_filter, "value")
         self.grid.on_msg(self._on_grid_msg)
         gallery.warm()
@@ -140,15 +161,48 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             spec = self.panel.spec
             region = getattr(g.generator, "region_for", lambda s: s.default_region)(spec)
             where = f"Amazon Bedrock ({html.escape(region)})"
+        note = (
+            f'<div class="gk-model-note">{html.escape(self._model_note)}</div>'
+            if self._model_note
+            else ""
+        )
         return (
             '<div class="gk-title">Image gallery</div>'
             f'<div class="gk-subtitle">Images by {where} · stored in '
-            f"<code>{html.escape(g.store.location)}</code></div>"
+            f"<code>{html.escape(g.store.location)}</code></div>{note}"
         )
 
-    def show_error(self, message: str | None) -> None:
+    def show_error(
+        self,
+        message: str | None,
+        *,
+        live: str | None = None,
+        retry: Callable[[str], Future[Any] | None] | None = None,
+    ) -> None:
+        """Show ``message`` (None hides it). With ``live`` (a model id) and ``retry`` (what to
+        send again with that model), a button offers the switch: nothing is sent without it."""
         self.error.value = html.escape(message or "")
         self.error.layout.display = "block" if message else "none"
+        offer = bool(message and live and retry)
+        self._live_target = live if offer else None
+        self._retry = retry if offer else None
+        if offer and live:
+            name = get_model(live).name
+            self.use_live.description = f"Use {name} and try again"
+            self.use_live.tooltip = f"Switch the model picker to {live} and send the same request"
+        self.use_live.layout.display = "inline-flex" if offer else "none"
+
+    def use_live_model(self) -> Future[Any] | None:
+        """The error's button: the named live model, the same request, sent once."""
+        target, retry = self._live_target, self._retry
+        if target is None or retry is None or self._busy:
+            return None
+        self.show_error(None)
+        return retry(target)
+
+    def _error(self, exc: GalleryError, retry: Callable[[str], Future[Any] | None]) -> None:
+        live = getattr(exc, "suggested_model_id", None)
+        self.show_error(str(exc), live=live, retry=retry)
 
     def show_warning(self, messages: list[str]) -> None:
         self.warning.value = "<br>".join(html.escape(m) for m in messages)
@@ -166,35 +220,72 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     # --- generation ---------------------------------------------------------------------
 
-    def on_generate(self) -> Future[Any] | None:
+    def on_generate(self, *, note: str = "") -> Future[Any] | None:
         """The Generate button. Returns the worker's future (tests wait on it)."""
         if self._busy:
             return None
         self.show_error(None)
         self.show_warning([])
         try:
-            _spec, request = self.gallery.prepare(self.panel.request())
+            spec, request = self.gallery.prepare(self.panel.request())
         except (InvalidRequest, ConfigError) as exc:
             self.show_error(str(exc))
             return None
-        unusable = None if self.gallery.offline else self.panel.unusable_reason()
-        if unusable:
-            self.show_error(unusable)
-            return None
+        if not self.gallery.offline:
+            refusal = self._dead_model(spec.model_id)
+            if refusal is not None:
+                self._error(refusal, self._generate_with)
+                return None
         n = request.count
-        label = f"Generating {n} image{'s' if n > 1 else ''} with {self.panel.spec.name}"
+        label = f"Generating {n} image{'s' if n > 1 else ''} with {spec.name}"
         if self.gallery.offline:
             label = f"Generating {n} placeholder{'s' if n > 1 else ''} (offline)"
-        return self._start_paid(label, lambda: self.gallery.generate(request))
+        return self._start_paid(
+            label, lambda: self.gallery.generate(request), retry=self._generate_with, note=note
+        )
 
-    def run_operation(self, image_id: str, name: str, params: dict[str, Any]) -> Future[Any] | None:
-        """A lightbox operation (vary, remove-background, edit, extend, upscale) on an image."""
+    def _dead_model(self, model_id: str) -> ModelUnavailable | None:
+        """A model the catalog knows cannot be called here: refused before anything is sent,
+        naming a live model (the listing, or the built-in table for today)."""
+        catalog = self.gallery.catalog
+        state = catalog.state(model_id)
+        if state.status not in ("end-of-life", "unavailable"):
+            return None
+        live = catalog.live_alternative(model_id)
+        hint = switch_hint(
+            state.spec,
+            Alternative(live.model_id, live.region, live.label) if live else None,
+            region_setting=catalog.region,
+        )
+        return ModelUnavailable(
+            f"{state.spec.name} is {state.words}; nothing was sent. {hint[0].upper()}{hint[1:]}.",
+            suggested_model_id=live.model_id if live else None,
+        )
+
+    def _generate_with(self, model_id: str) -> Future[Any] | None:
+        """The same panel request with another model; what the new model lacks is dropped and
+        the status line says so."""
+        before = self.panel.request()
+        self.panel.select_model(model_id)
+        spec = get_model(model_id)
+        _carried, dropped = carry_over(before, spec)
+        note = f"Switched to {spec.name}" + (f"; dropped {', '.join(dropped)}." if dropped else ".")
+        self._set_status(note)
+        return self.on_generate(note=note)
+
+    def run_operation(
+        self, image_id: str, name: str, params: dict[str, Any], *, model_id: str | None = None
+    ) -> Future[Any] | None:
+        """A lightbox operation (vary, remove-background, edit, extend, upscale) on an image.
+
+        ``model_id`` overrides the configured model whose family does it (the one-click switch
+        after a dead model)."""
         if self._busy:
             return None
         self.show_error(None)
         self.show_warning([])
         try:
-            edit = edit_request(image_id, name, params, self.gallery.default_model_id)
+            edit = edit_request(image_id, name, params, model_id or self.gallery.default_model_id)
         except InvalidRequest as exc:
             self._operation_failed(image_id, str(exc))
             return None
@@ -205,7 +296,11 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 self.open_image(result.records[0].id)
 
         return self._start_paid(
-            label, lambda: self.gallery.apply(edit), on_done=opened, image_id=image_id
+            label,
+            lambda: self.gallery.apply(edit),
+            on_done=opened,
+            image_id=image_id,
+            retry=lambda live: self.run_operation(image_id, name, params, model_id=live),
         )
 
     def _operation_failed(self, image_id: str, message: str) -> None:
@@ -220,8 +315,14 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         *,
         on_done: Callable[[GenerationResult], None] | None = None,
         image_id: str | None = None,
+        retry: Callable[[str], Future[Any] | None] | None = None,
+        note: str = "",
     ) -> Future[Any] | None:
-        """Run one paid model call off the message loop: rate limit, spinner, errors in page."""
+        """Run one paid model call off the message loop: rate limit, spinner, errors in page.
+
+        ``retry(model_id)`` sends the same request with another model: offered by a button
+        when the error names a live model. ``note`` is added to the final status line.
+        """
         now = self._clock()
         while self._recent and now - self._recent[0] > 60:
             self._recent.popleft()
@@ -260,7 +361,9 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 )
                 if image_id:
                     self._operation_failed(image_id, str(exc))
-                else:
+                if retry is not None:
+                    self._error(exc, retry)
+                elif not image_id:
                     self.show_error(str(exc))
                 return None
             except Exception as exc:
@@ -277,10 +380,13 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             count = len(result.records)
             seed = result.records[0].seed if count else None
             self._set_status(
-                f"Saved {count} image{'s' if count != 1 else ''} in {took:.1f} s"
-                + (f" (seed {seed})." if seed is not None else ".")
-                if count
-                else "No images."
+                (
+                    f"Saved {count} image{'s' if count != 1 else ''} in {took:.1f} s"
+                    + (f" (seed {seed})." if seed is not None else ".")
+                    if count
+                    else "No images."
+                )
+                + (f" {note}" if note else "")
             )
             self.show_warning(result.warnings)
             self._add_new(result.records)
@@ -298,19 +404,17 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     def _load_model_states(self) -> None:
         """Ask Bedrock once per session which image models are alive here (quietly falls back
-        to the built-in table without bedrock:ListFoundationModels)."""
-        from gallery_kit.catalog import ModelCatalog
-
-        settings = self.gallery.settings
-        catalog = (
-            ModelCatalog.from_settings(settings)
-            if settings
-            else ModelCatalog(offline=self.gallery.offline)
-        )
-        states = catalog.states()
+        to the built-in table without bedrock:ListFoundationModels); choose the live default
+        and say in the header which it is and why."""
+        choice = self.gallery.default_choice
+        states = self.gallery.catalog.states()
         self.panel.set_model_states(
             {model_id: (state.status, state.region) for model_id, state in states.items()}
         )
+        if self.panel.model.value == self._first_model != choice.model_id:
+            self.panel.select_model(choice.model_id)  # the visitor has not chosen meanwhile
+        self._model_note = choice.reason
+        self.header.value = self._header_html()
 
     def _start(self) -> None:
         if not self.gallery.offline:

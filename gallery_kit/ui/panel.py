@@ -28,14 +28,14 @@ PROMPT_LIMIT = 1024
 _STATE_TEXT = {
     "active": "",
     "legacy": " · Legacy",
+    "preview": " · preview",
     "end-of-life": " · end of life (unavailable)",
     "unavailable": " · not offered here (unavailable)",
 }
 
 
-def _label(spec: ModelSpec, status: str | None = None, region: str | None = None) -> str:
-    state = _STATE_TEXT.get(status or spec.status, "")
-    return f"{spec.name} ({region or spec.default_region}){state}"
+def _label(spec: ModelSpec, status: str, region: str | None = None) -> str:
+    return f"{spec.name} ({region or spec.default_region}){_STATE_TEXT.get(status, '')}"
 
 
 def estimate_cost(spec: ModelSpec, width: int, height: int, quality: str, count: int) -> str:
@@ -43,16 +43,26 @@ def estimate_cost(spec: ModelSpec, width: int, height: int, quality: str, count:
     if price is None:
         return f"{spec.name}: no price for {width}×{height}"
     total = price * count
-    return f"≈ ${total:.2f} per request ({count} × ${price:.2f}, {spec.name})"
+    guess = ", an estimate: priced per output token" if spec.price_is_estimate else ""
+    return f"≈ ${total:.2f} per request ({count} × ${price:.2f}, {spec.name}{guess})"
 
 
 class GenerationPanel:
     """The widgets of the panel; ``box`` is what the app shows."""
 
-    def __init__(self, *, model_id: str, show_cost: bool) -> None:
+    def __init__(
+        self, *, model_id: str, show_cost: bool, statuses: dict[str, str] | None = None
+    ) -> None:
+        """``statuses``: each model's lifecycle state by the built-in table (until Bedrock's
+        listing arrives through :meth:`set_model_states`)."""
         self.show_cost = show_cost
         self.model_states: dict[str, tuple[str, str]] = {}
-        wide = w.Layout(width="100%")
+        statuses = statuses or {}
+
+        # One Layout each: a shared one would show or hide every widget that uses it at once.
+        def wide() -> w.Layout:
+            return w.Layout(width="100%")
+
         self.prompt = w.Textarea(
             placeholder="Describe the image you want…", layout=w.Layout(width="100%", height="80px")
         )
@@ -67,19 +77,19 @@ class GenerationPanel:
         if model_id not in MODELS:
             model_ids.insert(0, model_id)
         self.model = w.Dropdown(
-            options=[(_label(get_model(m)), m) for m in model_ids],
+            options=[(_label(get_model(m), statuses.get(m, "active")), m) for m in model_ids],
             value=model_id,
             description="Model",
-            layout=wide,
+            layout=wide(),
         )
         self.model.add_class("gk-model")
-        self.style = w.Dropdown(description="Style", layout=wide)
+        self.style = w.Dropdown(description="Style", layout=wide())
         self.style.add_class("gk-style")
         self.size = w.Dropdown(
             options=[p[0] for p in SIZE_PRESETS] + [CUSTOM],
             value=SIZE_PRESETS[0][0],
             description="Size",
-            layout=wide,
+            layout=wide(),
         )
         self.size.add_class("gk-size")
         self.width = w.BoundedIntText(
@@ -92,20 +102,20 @@ class GenerationPanel:
         self.height.add_class("gk-height")
         self.custom_size = w.HBox([self.width, self.height], layout=w.Layout(display="none"))
         self.quality = w.Dropdown(
-            options=["standard", "premium"], description="Quality", layout=wide
+            options=["standard", "premium"], description="Quality", layout=wide()
         )
         self.quality.add_class("gk-quality")
-        self.count = w.BoundedIntText(1, min=1, max=5, description="Images", layout=wide)
+        self.count = w.BoundedIntText(1, min=1, max=5, description="Images", layout=wide())
         self.count.add_class("gk-count")
         self.random_seed = w.Checkbox(True, description="Random seed", indent=False)
         self.random_seed.add_class("gk-random-seed")
         self.seed = w.BoundedIntText(
-            0, min=0, max=4_294_967_294, description="Seed", disabled=True, layout=wide
+            0, min=0, max=4_294_967_294, description="Seed", disabled=True, layout=wide()
         )
         self.seed.add_class("gk-seed")
         self.cfg = w.BoundedFloatText(6.5, min=0, max=100, step=0.1, description="CFG scale")
         self.cfg.add_class("gk-cfg")
-        advanced = w.Accordion(children=[w.VBox([self.cfg])], titles=("Advanced",))
+        self.advanced = advanced = w.Accordion(children=[w.VBox([self.cfg])], titles=("Advanced",))
         advanced.selected_index = None
         self.cost = w.HTML()
         self.cost.add_class("gk-cost")
@@ -155,23 +165,21 @@ class GenerationPanel:
         """
         self.model_states = states
         options = []
-        for _label_text, model_id in self.model.options:
-            status, region = states.get(model_id, (None, None))
-            options.append((_label(get_model(model_id), status, region), model_id))
+        for label_text, model_id in self.model.options:
+            if model_id in states:
+                status, region = states[model_id]
+                label_text = _label(get_model(model_id), status, region)
+            options.append((label_text, model_id))
         value = self.model.value
         self.model.options = options
         self.model.value = value
 
-    def unusable_reason(self) -> str | None:
-        status, region = self.model_states.get(self.model.value, (None, None))
-        if status in ("end-of-life", "unavailable"):
-            from gallery_kit.bedrock_errors import switch_hint
-
-            where = f" in {region}" if region else ""
-            return (
-                f"{self.spec.name} is {status.replace('-', ' ')}{where}; {switch_hint(self.spec)}."
-            )
-        return None
+    def select_model(self, model_id: str) -> None:
+        """Choose ``model_id`` in the picker (added to it when it is not a listed model)."""
+        if model_id not in [m for _label_text, m in self.model.options]:
+            spec = get_model(model_id)
+            self.model.options = [*self.model.options, (_label(spec, "active"), model_id)]
+        self.model.value = model_id
 
     @property
     def spec(self) -> ModelSpec:
@@ -189,13 +197,13 @@ class GenerationPanel:
         spec = self.spec
         return GenerationRequest(
             prompt=self.prompt.value,
-            negative_prompt=self.negative.value or None,
+            negative_prompt=(self.negative.value or None) if spec.takes_negative else None,
             style=self.style.value or None,
             width=width,
             height=height,
             quality=self.quality.value,
             count=int(self.count.value),
-            seed=None if self.random_seed.value else int(self.seed.value),
+            seed=None if self.random_seed.value or not spec.takes_seed else int(self.seed.value),
             cfg_scale=float(self.cfg.value) if spec.cfg_range else None,
             model_id=spec.model_id,
         )
@@ -255,6 +263,13 @@ class GenerationPanel:
         self.style.layout.display = "flex" if spec.styles else "none"
         self.quality.options = list(spec.qualities)
         self.quality.layout.display = "flex" if len(spec.qualities) > 1 else "none"
+        # A model without these parameters does not show them (Nova 2 Omni: no seed, no
+        # negative prompt; the size becomes an aspect ratio asked for in words).
+        self.negative.layout.display = "flex" if spec.takes_negative else "none"
+        self.random_seed.layout.display = "flex" if spec.takes_seed else "none"
+        self.seed.layout.display = "flex" if spec.takes_seed else "none"
+        self.advanced.layout.display = "flex" if spec.cfg_range else "none"
+        self.size.description = "Size" if spec.takes_size else "Aspect"
         self.count.max = spec.max_count
         if spec.cfg_range:
             self.cfg.value = spec.cfg_default or self.cfg.value

@@ -1,0 +1,638 @@
+"""Bedrock Runtime ``Converse`` for Amazon Nova 2 Omni (preview), served by the local endpoint.
+
+``tests.bedrock_endpoint.BedrockEndpoint`` routes ``POST /model/{modelId}/converse`` (and an
+``InvokeModel`` aimed at an Omni id, which gallery_kit must not send) here. Everything else —
+auth, scripting with ``Reply``, recording — stays in ``bedrock_endpoint``.
+
+Request checks follow botocore's own service model (bedrock-runtime 2023-09-30, shapes
+``ConverseRequest``, ``Message``, ``ContentBlock``, ``ImageBlock``, ``ImageSource``,
+``InferenceConfiguration``, ``SystemContentBlock``), loaded from the installed botocore so the set
+of allowed top-level keys moves with it. Blob members (image ``bytes``) travel base64-encoded in
+the JSON, as botocore sends them. A violation answers ``400 ValidationException`` naming the field
+("Malformed input request: #/messages/0/content: ...") and is appended to
+``endpoint.violations``.
+
+The ok answer is a ``ConverseResponse``: an assistant message with an optional text block
+(``endpoint.converse_text``) and one PNG image block from ``bedrock_endpoint._render`` (it carries
+the ``c2pa-stand-in`` tEXt chunk and is appended to ``endpoint.sent_images``). Its size follows an
+aspect ratio written in the last user text ("... in 16:9 aspect ratio"), else the newest input
+image's size (an edit), else 1024x1024.
+
+Sources are noted next to each constant ("[AWS doc]", "[botocore]", "[seen]" for public code or
+bug reports, "[guessed]"); /tmp/omni_facts.md of the task that added this has the long form.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import functools
+import hashlib
+import io
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from tests.bedrock_endpoint import (
+    MESSAGES,
+    Reply,
+    _Abort,
+    _Checker,
+    _json_type,
+    _Plan,
+    model_family,
+)
+
+if TYPE_CHECKING:
+    from tests.bedrock_endpoint import BedrockEndpoint, _Handler
+
+__all__ = [
+    "CONVERSE_IMAGE_FORMATS",
+    "CONVERSE_MESSAGES",
+    "OMNI_ASPECT_SIZES",
+    "OMNI_MODEL_IDS",
+    "converse_images",
+    "converse_texts",
+    "is_omni",
+    "last_user_text",
+    "omni_output_size",
+    "requested_ratio",
+]
+
+# --------------------------------------------------------------------------------------------
+# Facts
+# --------------------------------------------------------------------------------------------
+
+#: [seen] aws-samples/sample-building-intelligent-multimodal-applications-with-Nova (lab-01,
+#: lab-02) and daekeun-ml/nova-2-omni-examples (src/common.py) use "us.amazon.nova-2-omni-v1:0"
+#: in us-west-2; the "global." profile is the brief's. Only these two are served.
+OMNI_MODEL_IDS: tuple[str, ...] = ("us.amazon.nova-2-omni-v1:0", "global.amazon.nova-2-omni-v1:0")
+
+#: [botocore] ImageFormat enum.
+CONVERSE_IMAGE_FORMATS: tuple[str, ...] = ("png", "jpeg", "gif", "webp")
+_PIL_FORMATS = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif", "WEBP": "webp"}
+#: [botocore] Message.content documentation: "You can include up to 20 images. Each image's
+#: size, height, and width must be no more than 3.75 MB, 8000 px, and 8000 px, respectively."
+#: 3.75 MB is read as 3,750,000 bytes (the stricter reading); 20 is counted per request.
+CONVERSE_IMAGE_MAX_BYTES = 3_750_000
+CONVERSE_IMAGE_MAX_SIDE = 8000
+CONVERSE_MAX_IMAGES = 20
+
+#: Output sizes per aspect ratio. The first nine ratios are the ones that
+#: daekeun-ml/nova-2-omni-examples (src/image_generation.py) offers and writes into the prompt
+#: ("in 16:9 aspect ratio"); the pixel sizes are [guessed] (about one megapixel, exact ratio,
+#: multiples of 16): no documented Nova 2 Omni output resolution table was found. Other ratios
+#: snap to the nearest one here ([seen, weak] a public script asked Omni for 3:1 and handled a
+#: 2:1 answer).
+OMNI_ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "16:9": (1280, 720),
+    "9:16": (720, 1280),
+    "4:3": (1152, 864),
+    "3:4": (864, 1152),
+    "3:2": (1248, 832),
+    "2:3": (832, 1248),
+    "2:1": (1440, 720),
+    "1:2": (720, 1440),
+    # Not in that list, but in gallery_kit's own ratio list (kept so its 21:9 asks come back
+    # 21:9; real Omni may snap them): [guessed] too.
+    "21:9": (1568, 672),
+    "9:21": (672, 1568),
+}
+OMNI_DEFAULT_SIZE = OMNI_ASPECT_SIZES["1:1"]  # [guessed] no ratio asked and no input image
+
+#: [seen, weak] Nova 2 user guide (multimodal understanding, via a mirror): input images are
+#: "billed at a flat rate of 230 tokens per image" (written for Nova 2 Lite).
+IMAGE_INPUT_TOKENS = 230
+#: [guessed] output tokens of a generated image: one per 32x32 patch (1024 for 1024x1024).
+IMAGE_OUTPUT_PATCH = 32
+
+#: Answer texts.
+CONVERSE_MESSAGES: dict[str, str] = {
+    # [guessed] stand-in for a model that answers in words only.
+    "text_only": "I can describe that, but I did not generate an image for this request.",
+    # [AWS doc] Nova Canvas input-deflection wording (image-gen-errors.html), reused [guessed]
+    # for Omni's content_filtered answer to a blocked prompt.
+    "filtered_input": MESSAGES["nova_blocked_text"],
+    # [guessed] modelled on Nova's "The generated text has been blocked by our content
+    # filters." (recalled, unverified) for a blocked output image.
+    "filtered_output": "The generated image has been blocked by our content filters.",
+}
+
+#: "16:9", "of 16:9: a fox", "ratio:2:3" - not clock times ("12:30:15") nor "1: 2".
+_RATIO = re.compile(r"(?<![\d.])(?<!\d:)(\d{1,2}):(\d{1,2})(?!\d|[.:]\d)")
+
+# --------------------------------------------------------------------------------------------
+# Public helpers (for tests)
+# --------------------------------------------------------------------------------------------
+
+
+def is_omni(model_id: str) -> bool:
+    return model_id in OMNI_MODEL_IDS
+
+
+def converse_images(body: Any) -> list[bytes]:
+    """The decoded bytes of every image block the client sent, in message order."""
+    out: list[bytes] = []
+    for _role, block in _blocks(body):
+        image = block.get("image")
+        source = image.get("source") if isinstance(image, dict) else None
+        data = source.get("bytes") if isinstance(source, dict) else None
+        if isinstance(data, str):
+            with contextlib.suppress(binascii.Error, ValueError):
+                out.append(base64.b64decode(data, validate=True))
+    return out
+
+
+def converse_texts(body: Any, role: str | None = None) -> list[str]:
+    """Every text block of the messages (only ``role``'s when given), in order."""
+    return [
+        block["text"]
+        for r, block in _blocks(body)
+        if isinstance(block.get("text"), str) and (role is None or r == role)
+    ]
+
+
+def last_user_text(body: Any) -> str:
+    """The text blocks of the last user message, joined by newlines."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(messages, list):
+        return ""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                return "\n".join(
+                    b["text"]
+                    for b in content
+                    if isinstance(b, dict) and isinstance(b.get("text"), str)
+                )
+            return ""
+    return ""
+
+
+def requested_ratio(text: str) -> str | None:
+    """The first ``W:H`` written in ``text`` ("aspect ratio 16:9", "in 2:3 portrait format")."""
+    for match in _RATIO.finditer(text):
+        w, h = int(match.group(1)), int(match.group(2))
+        if w and h:
+            return f"{w}:{h}"
+    return None
+
+
+def omni_output_size(ratio: str) -> tuple[int, int]:
+    """The output size for ``ratio``: its own entry, else the nearest supported ratio's."""
+    if ratio in OMNI_ASPECT_SIZES:
+        return OMNI_ASPECT_SIZES[ratio]
+    w, h = (int(x) for x in ratio.split(":"))
+    wanted = math.log(w / h)
+    return min(OMNI_ASPECT_SIZES.values(), key=lambda s: abs(math.log(s[0] / s[1]) - wanted))
+
+
+def _blocks(body: Any) -> list[tuple[str, dict[str, Any]]]:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    out: list[tuple[str, dict[str, Any]]] = []
+    for message in messages if isinstance(messages, list) else []:
+        if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+            continue
+        role = str(message.get("role"))
+        out.extend((role, b) for b in message["content"] if isinstance(b, dict))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# botocore's shapes
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _shapes() -> dict[str, Any]:
+    from botocore.loaders import create_loader
+
+    model: dict[str, Any] = create_loader().load_service_model("bedrock-runtime", "service-2")
+    return dict(model["shapes"])
+
+
+def _members(shape: str) -> dict[str, Any]:
+    return dict(_shapes()[shape].get("members", {}))
+
+
+def _body_members() -> dict[str, Any]:
+    """ConverseRequest members that travel in the JSON body (modelId is in the URI)."""
+    return {k: v for k, v in _members("ConverseRequest").items() if v.get("location") is None}
+
+
+_JSON_TYPES = {
+    "structure": (dict, "JSONObject"),
+    "map": (dict, "JSONObject"),
+    "list": (list, "JSONArray"),
+    "string": (str, "String"),
+    "boolean": (bool, "Boolean"),
+}
+
+
+def _shallow(value: Any, shape_name: str, path: str, c: _Checker) -> None:
+    """A type check by the botocore shape's type, for members not checked in depth."""
+    shape = _shapes()[shape_name]
+    if shape.get("document"):
+        return
+    expected = _JSON_TYPES.get(shape["type"])
+    if expected is not None and not isinstance(value, expected[0]):
+        c.add(path, f"expected type: {expected[1]}, found: {_json_type(value)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Checking
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    texts: list[str] = field(default_factory=list)
+    images: list[tuple[tuple[int, int], bytes]] = field(default_factory=list)
+    image_blocks: int = 0
+
+
+@dataclass
+class _ConversePlan:
+    render: _Plan
+    full_size: tuple[int, int]
+    input_tokens: int
+
+
+def _check_request(model_id: str, body: Any, c: _Checker, small: bool) -> _ConversePlan | None:
+    members = _body_members()
+    b = c.obj(body, "#", required=["messages"], optional=[k for k in members if k != "messages"])
+    if b is None:
+        return None
+    state = _State()
+    _check_messages(b, c, state)
+    system_texts = _check_system(b, c)
+    _check_inference_config(b, c)
+    _check_additional_fields(b, c)
+    deep = {"messages", "system", "inferenceConfig", "additionalModelRequestFields"}
+    for key, spec in members.items():
+        if key in b and key not in deep:
+            _check_other(b, key, spec["shape"], c)
+    if state.image_blocks > CONVERSE_MAX_IMAGES:
+        count = state.image_blocks
+        c.add("#/messages", f"{count} images exceed the limit of {CONVERSE_MAX_IMAGES}")
+    if c.errors:
+        return None
+
+    prompt = last_user_text(b)
+    ratio = requested_ratio(prompt) or requested_ratio("\n".join(system_texts))
+    if ratio is not None:
+        size = omni_output_size(ratio)
+    elif state.images:
+        size = state.images[-1][0]
+    else:
+        size = OMNI_DEFAULT_SIZE
+    width, height = (max(8, size[0] // 8), max(8, size[1] // 8)) if small else size
+    digest = hashlib.sha256()
+    digest.update(prompt.encode())
+    for _size, data in state.images:
+        digest.update(hashlib.sha256(data).digest())
+    salt = f"{model_id}|{digest.hexdigest()}"
+    seed = int.from_bytes(digest.digest()[:4], "big")
+    text_chars = sum(len(t) for t in state.texts) + sum(len(t) for t in system_texts)
+    input_tokens = max(1, math.ceil(text_chars / 4)) + IMAGE_INPUT_TOKENS * state.image_blocks
+    render = _Plan("omni", 1, width, height, seed, "png", False, False, salt)
+    return _ConversePlan(render, size, input_tokens)
+
+
+def _check_messages(b: dict[str, Any], c: _Checker, state: _State) -> None:
+    if "messages" not in b:
+        return
+    messages = b["messages"]
+    if not isinstance(messages, list):
+        c.add("#/messages", f"expected type: JSONArray, found: {_json_type(messages)}")
+        return
+    if not messages:
+        c.add("#/messages", "expected minItems: 1, actual: 0")
+        return
+    allowed = list(_members("Message"))
+    previous: str | None = None
+    for i, message in enumerate(messages):
+        mp = f"#/messages/{i}"
+        m = c.obj(message, mp, required=["role", "content"], optional=allowed)
+        if m is None:
+            continue
+        # botocore's ConversationRole also lists "system"; for Nova the system prompt goes in
+        # the top-level "system" field ([guessed] that Bedrock refuses it in messages).
+        role = c.string(m, "role", mp, enum=("user", "assistant", "system"))
+        if role == "system":
+            c.add(f"{mp}/role", "system is not a valid message role; use the top-level system")
+        elif role is not None:
+            # [AWS doc] Nova user guide (invoke.html): "the first message must always use the
+            # user role"; Converse refuses two turns of the same role in a row.
+            if i == 0 and role != "user":
+                c.add(f"{mp}/role", "a conversation must start with a user message")
+            if role == previous:
+                c.add(f"{mp}/role", "a conversation must alternate between user and assistant")
+        previous = role
+        if "content" not in m:
+            continue
+        content = m["content"]
+        if not isinstance(content, list):
+            c.add(f"{mp}/content", f"expected type: JSONArray, found: {_json_type(content)}")
+            continue
+        if not content:
+            c.add(f"{mp}/content", "expected minItems: 1, actual: 0")
+            continue
+        for j, block in enumerate(content):
+            _check_block(block, f"{mp}/content/{j}", role, c, state)
+
+
+def _union_member(value: Any, path: str, shape: str, c: _Checker) -> str | None:
+    """The one member set in a botocore union, or None (and an error)."""
+    if not isinstance(value, dict):
+        c.add(path, f"expected type: JSONObject, found: {_json_type(value)}")
+        return None
+    keys = list(value)
+    if len(keys) != 1:
+        found = ", ".join(keys) if keys else "none"
+        c.add(path, f"exactly one member of {shape} must be set, found {len(keys)} [{found}]")
+        return None
+    if keys[0] not in _members(shape):
+        c.add(path, f"extraneous key [{keys[0]}] is not permitted")
+        return None
+    return keys[0]
+
+
+def _check_block(block: Any, bp: str, role: str | None, c: _Checker, state: _State) -> None:
+    key = _union_member(block, bp, "ContentBlock", c)
+    if key is None:
+        return
+    value = block[key]
+    if key == "text":
+        if not isinstance(value, str):
+            c.add(f"{bp}/text", f"expected type: String, found: {_json_type(value)}")
+        elif not value.strip():
+            c.add(f"{bp}/text", "is blank; add text to the text field")
+        else:
+            state.texts.append(value)
+    elif key == "image":
+        state.image_blocks += 1
+        decoded = _check_image(value, f"{bp}/image", c)
+        if decoded is not None:
+            state.images.append(decoded)
+    elif key == "reasoningContent" and role == "assistant":
+        _shallow(value, "ReasoningContentBlock", f"{bp}/{key}", c)
+    else:
+        c.add(f"{bp}/{key}", "is not modelled by this test endpoint (only text and image blocks)")
+
+
+def _check_image(value: Any, ip: str, c: _Checker) -> tuple[tuple[int, int], bytes] | None:
+    img = c.obj(value, ip, required=["format", "source"], optional=list(_members("ImageBlock")))
+    if img is None:
+        return None
+    fmt = c.string(img, "format", ip, enum=CONVERSE_IMAGE_FORMATS)
+    if "source" not in img:
+        return None
+    sp = f"{ip}/source"
+    key = _union_member(img["source"], sp, "ImageSource", c)
+    if key is None:
+        return None
+    if key != "bytes":
+        c.add(f"{sp}/{key}", "is not modelled by this test endpoint (send the image bytes)")
+        return None
+    raw, bp = img["source"]["bytes"], f"{sp}/bytes"
+    if not isinstance(raw, str):
+        c.add(bp, f"expected type: String (base64), found: {_json_type(raw)}")
+        return None
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        c.add(bp, "is not valid base64")
+        return None
+    if not data:
+        c.add(bp, "expected minLength: 1, actual: 0")
+        return None
+    if len(data) > CONVERSE_IMAGE_MAX_BYTES:
+        c.add(bp, f"image of {len(data)} bytes exceeds {CONVERSE_IMAGE_MAX_BYTES} bytes (3.75 MB)")
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            real = _PIL_FORMATS.get(str(im.format))
+            size = im.size
+            im.load()
+    except Exception:  # Pillow raises many kinds for junk
+        c.add(bp, "is not a decodable image")
+        return None
+    if real is None:
+        c.add(bp, "image data is not PNG, JPEG, GIF or WebP")
+        return None
+    if fmt is not None and real != fmt:
+        c.add(f"{ip}/format", f"{fmt} does not match the image data, which is {real}")
+    if max(size) > CONVERSE_IMAGE_MAX_SIDE:
+        c.add(bp, f"image of {size[0]}x{size[1]} exceeds {CONVERSE_IMAGE_MAX_SIDE} px per side")
+    return size, data
+
+
+def _check_system(b: dict[str, Any], c: _Checker) -> list[str]:
+    texts: list[str] = []
+    if "system" not in b:
+        return texts
+    system = b["system"]
+    if not isinstance(system, list):
+        c.add("#/system", f"expected type: JSONArray, found: {_json_type(system)}")
+        return texts
+    for i, block in enumerate(system):
+        bp = f"#/system/{i}"
+        key = _union_member(block, bp, "SystemContentBlock", c)
+        if key == "text":
+            text = c.string(block, "text", bp, min_len=1)  # [botocore] NonEmptyString
+            if text:
+                texts.append(text)
+        elif key is not None:
+            _shallow(block[key], _members("SystemContentBlock")[key]["shape"], f"{bp}/{key}", c)
+    return texts
+
+
+def _check_inference_config(b: dict[str, Any], c: _Checker) -> None:
+    if "inferenceConfig" not in b:
+        return
+    path = "#/inferenceConfig"
+    cfg = c.obj(b["inferenceConfig"], path, optional=list(_members("InferenceConfiguration")))
+    if cfg is None:
+        return
+    c.integer(cfg, "maxTokens", path, lo=1)  # [botocore] min 1
+    c.number(cfg, "temperature", path, lo=0.0, hi=1.0)  # [botocore] 0..1
+    c.number(cfg, "topP", path, lo=0.0, hi=1.0)  # [botocore] 0..1
+    if "stopSequences" in cfg:
+        stops, sp = cfg["stopSequences"], f"{path}/stopSequences"
+        if not isinstance(stops, list):
+            c.add(sp, f"expected type: JSONArray, found: {_json_type(stops)}")
+        elif len(stops) > 2500:  # [botocore] max 2500
+            c.add(sp, f"expected maxItems: 2500, actual: {len(stops)}")
+        else:
+            for i, stop in enumerate(stops):
+                if not isinstance(stop, str) or not stop:
+                    c.add(f"{sp}/{i}", "expected a non-empty String")
+
+
+def _check_additional_fields(b: dict[str, Any], c: _Checker) -> None:
+    """A free-form document; the Nova keys seen in public code are checked when present."""
+    if "additionalModelRequestFields" not in b:
+        return
+    path = "#/additionalModelRequestFields"
+    extra = b["additionalModelRequestFields"]
+    if not isinstance(extra, dict):
+        c.add(path, f"expected type: JSONObject, found: {_json_type(extra)}")
+        return
+    # [seen] both sample repos: {"reasoningConfig": {"type": "enabled",
+    # "maxReasoningEffort": "medium"|"high"}}; "low" and "disabled" are [guessed].
+    if "reasoningConfig" in extra:
+        rp = f"{path}/reasoningConfig"
+        rc = c.obj(extra["reasoningConfig"], rp, required=["type"], optional=["maxReasoningEffort"])
+        if rc is not None:
+            c.string(rc, "type", rp, enum=("enabled", "disabled"))
+            c.string(rc, "maxReasoningEffort", rp, enum=("low", "medium", "high"))
+    # [AWS doc] Nova user guide (invoke.html): topK "need[s] to be passed in
+    # additionalModelRequestFields" for Converse, as {"inferenceConfig": {"topK": N}}.
+    if "inferenceConfig" in extra:
+        ip = f"{path}/inferenceConfig"
+        ic = c.obj(extra["inferenceConfig"], ip, optional=["topK"])
+        if ic is not None:
+            c.integer(ic, "topK", ip, lo=1)
+
+
+def _check_other(b: dict[str, Any], key: str, shape: str, c: _Checker) -> None:
+    value, path = b[key], f"#/{key}"
+    _shallow(value, shape, path, c)
+    if key == "serviceTier" and isinstance(value, dict):
+        c.obj(value, path, required=["type"])
+        c.string(value, "type", path, enum=_shapes()["ServiceTierType"]["enum"])
+    elif key == "performanceConfig" and isinstance(value, dict):
+        c.obj(value, path, optional=["latency"])
+        c.string(value, "latency", path, enum=_shapes()["PerformanceConfigLatency"]["enum"])
+    elif key == "additionalModelResponseFieldPaths" and isinstance(value, list):
+        if len(value) > 10:  # [botocore] max 10, each 1..256 characters
+            c.add(path, f"expected maxItems: 10, actual: {len(value)}")
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not 1 <= len(item) <= 256:
+                c.add(f"{path}/{i}", "expected a String of 1 to 256 characters")
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch and answers
+# --------------------------------------------------------------------------------------------
+
+
+def handles(path: str, model_id: str) -> bool:
+    """True for what this module answers: any Converse call, and InvokeModel on an Omni id."""
+    return path.endswith("/converse") or is_omni(model_id)
+
+
+def respond(
+    ep: BedrockEndpoint, h: _Handler, raw: bytes, body: Any, model_id: str, path: str
+) -> None:
+    """Check one request routed here and answer it (auth was checked by the caller)."""
+    if not path.endswith("/converse"):  # InvokeModel on an Omni id
+        ep._violation(f"{model_id}: Nova 2 Omni must be called through Converse, not InvokeModel")
+        ep._send_error(h, "ValidationException", _malformed(["#: use Converse for Nova 2 Omni"]))
+        return
+    if not is_omni(model_id):
+        if model_family(model_id) is not None:
+            # The InvokeModel-only image models keep the endpoint's old answer to /converse.
+            ep._violation(f"unsupported operation: {h.command} {path}")
+            ep._send_error(h, "UnknownOperationException", f"Unknown operation {h.command} {path}")
+        else:
+            ep._violation(f"{model_id}: unknown model identifier (Converse)")
+            ep._send_error(h, "ValidationException", MESSAGES["invalid_model_id"])
+        return
+
+    c = _Checker()
+    content_type = h.headers.get("Content-Type")
+    if content_type and content_type.split(";")[0].strip().lower() != "application/json":
+        c.add("Content-Type", f"{content_type} is not application/json")
+    accept = h.headers.get("Accept")
+    if accept and accept.split(";")[0].strip().lower() not in ("application/json", "*/*"):
+        c.add("Accept", f"{accept} is not application/json")
+    plan: _ConversePlan | None = None
+    if not c.errors:
+        if body is None:
+            c.add("#", "request body is not valid JSON" if raw else "request body is empty")
+        else:
+            plan = _check_request(model_id, body, c, ep.small_images)
+    if c.errors or plan is None:
+        errors = c.errors or ["#: request rejected"]
+        for error in errors:
+            ep._violation(f"{model_id}: {error}")
+        ep._send_error(h, "ValidationException", _malformed(errors))
+        return
+    _play(ep, h, ep._next_reply(), plan)
+
+
+def _malformed(errors: list[str]) -> str:
+    return (
+        "Malformed input request: "
+        + "; ".join(errors)
+        + ", please reformat your input and try again."
+    )
+
+
+def _play(ep: BedrockEndpoint, h: _Handler, reply: Reply, plan: _ConversePlan) -> None:
+    kind = reply.kind
+    if kind == "delay":
+        if ep._stopping.wait(reply.seconds):
+            raise _Abort
+        _play(ep, h, reply.then or Reply.ok(), plan)
+        return
+    if kind == "error":
+        ep._send_error(h, reply.code or "ValidationException", reply.message or "", reply.status)
+        return
+    if kind == "garbage":
+        ep._send(h, 200, b"<html><body>502 Bad Gateway</body></html>")
+        return
+    if kind in ("text_only", "no_images"):
+        text = reply.message or CONVERSE_MESSAGES["text_only"]
+        _answer(ep, h, plan, [{"text": text}], "end_turn", _text_tokens(text))
+        return
+    if kind in ("filtered_all", "filtered_some"):
+        text = CONVERSE_MESSAGES["filtered_input" if kind == "filtered_all" else "filtered_output"]
+        _answer(ep, h, plan, [{"text": text}], "content_filtered", _text_tokens(text))
+        return
+    content: list[dict[str, Any]] = []
+    tokens = 0
+    if ep.converse_text is not None:
+        content.append({"text": ep.converse_text})
+        tokens += _text_tokens(ep.converse_text)
+    # ep._image renders with bedrock_endpoint._render and records the PNG in sent_images.
+    image = "not base64!!" if kind == "bad_base64" else ep._image(plan.render, 0)
+    content.append({"image": {"format": "png", "source": {"bytes": image}}})
+    w, h_ = plan.full_size
+    tokens += math.ceil(w / IMAGE_OUTPUT_PATCH) * math.ceil(h_ / IMAGE_OUTPUT_PATCH)
+    _answer(ep, h, plan, content, "end_turn", tokens)
+
+
+def _text_tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4))
+
+
+def _answer(
+    ep: BedrockEndpoint,
+    h: _Handler,
+    plan: _ConversePlan,
+    content: list[dict[str, Any]],
+    stop_reason: str,
+    output_tokens: int,
+) -> None:
+    """A ConverseResponse ([botocore]: output, stopReason, usage, metrics are required)."""
+    payload = {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": stop_reason,
+        "usage": {
+            "inputTokens": plan.input_tokens,
+            "outputTokens": output_tokens,
+            "totalTokens": plan.input_tokens + output_tokens,
+        },
+        "metrics": {"latencyMs": 123},
+    }
+    ep._send(h, 200, json.dumps(payload).encode())
