@@ -431,7 +431,7 @@ def chart(bare: float, gallery: float, cold: float, target: float, rss: float, f
 
 def serve_argv(port: int) -> list[str]:
     script = Path(sys.executable).with_name("gallery-kit")
-    head = [str(script)] if script.exists() else [sys.executable, "-m", "gallery_kit.cli"]
+    head = [str(script)] if script.exists() else [sys.executable, "-m", "gallery_kit.cli.main"]
     return [*head, "serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    from gallery_kit.serve import voila_command
+    from gallery_kit.cli.serve import voila_command
 
     bench_run = BenchRun()
     images = args.images or (48 if args.smoke else 200 if args.quick else 1000)

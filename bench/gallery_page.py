@@ -106,7 +106,7 @@ class Probe:
 
 def s3_client(rtt_s: float) -> tuple[Any, Meter]:
     """gallery_kit's own S3 client (its config), with the bench's meter and round trip."""
-    from gallery_kit.stores.s3 import s3_client as gk_client
+    from gallery_kit.stores.s3_client import s3_client as gk_client
 
     client = gk_client("us-east-1")
     meter = Meter(rtt_s=rtt_s)
@@ -127,7 +127,7 @@ class KernelGallery:
 
     def __init__(self, bucket: str, client: Any, data_dir: Path) -> None:
         from gallery_kit.gallery import Gallery
-        from gallery_kit.offline import OfflineGenerator
+        from gallery_kit.offline.generator import OfflineGenerator
         from gallery_kit.stores.outbox import Outbox
         from gallery_kit.stores.s3 import S3Store
         from gallery_kit.stores.thumbcache import ThumbnailCache

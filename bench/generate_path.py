@@ -164,7 +164,7 @@ def thumbnail_ms(raw: dict[tuple[int, int], list[bytes]], runs: int) -> dict[str
 def one_run(
     gallery: Any, endpoint: InstantEndpoint, s3: Meter, outbox: Timed, store: Timed, case: Case
 ) -> Run:
-    from gallery_kit.models import GenerationRequest
+    from gallery_kit.bedrock.families import GenerationRequest
 
     request = GenerationRequest(
         prompt=PROMPT, width=case.width, height=case.height, count=case.count, model_id=MODEL_ID
@@ -260,8 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             "GALLERY_DATA_DIR": data_dir,
         }
         with patched_environ(env, CLEAN_PREFIXES):
+            from gallery_kit.bedrock.families import get_model
             from gallery_kit.gallery import Gallery
-            from gallery_kit.models import get_model
 
             gallery = Gallery.from_settings()
             s3 = Meter(rtt_s=args.rtt_ms / 1000)

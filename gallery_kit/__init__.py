@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gallery_kit.catalog import ModelCatalog, ModelState
+from gallery_kit.adoption import AdoptReport
+from gallery_kit.bedrock.families import MODELS, get_model
+from gallery_kit.bedrock.lifecycle import ModelCatalog, ModelState
+from gallery_kit.edits import OPERATIONS, EditRequest
 from gallery_kit.errors import (
     AccessDenied,
     ConfigError,
@@ -29,11 +32,9 @@ from gallery_kit.errors import (
     StorageError,
     Throttled,
 )
-from gallery_kit.gallery import AdoptReport, Gallery, GenerationResult
-from gallery_kit.generators import BedrockGenerator, ImageGenerator
-from gallery_kit.models import DEFAULT_MODEL_ID, MODELS, GenerationRequest, ModelSpec, get_model
-from gallery_kit.offline import OfflineGenerator
-from gallery_kit.operations import OPERATIONS, EditRequest
+from gallery_kit.gallery import Gallery, GenerationResult
+from gallery_kit.generation import DEFAULT_MODEL_ID, GenerationRequest, ImageGenerator, ModelSpec
+from gallery_kit.offline.generator import OfflineGenerator
 from gallery_kit.records import ImageRecord
 from gallery_kit.settings import Settings, load_settings
 from gallery_kit.stores.base import ImageStore, Page
@@ -41,6 +42,7 @@ from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox, SyncReport
 
 if TYPE_CHECKING:
+    from gallery_kit.bedrock.runtime import BedrockGenerator
     from gallery_kit.stores.s3 import S3Store
     from gallery_kit.ui.app import GalleryApp
 
@@ -91,12 +93,16 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The widget stack (ipywidgets, anywidget) and boto3's S3 are imported only when used,
-    # so `gallery-kit list` starts fast.
+    # The widget stack (ipywidgets, anywidget) and botocore (S3, Bedrock) are imported only
+    # when used, so `gallery-kit list` starts fast and the core loads no AWS library.
     if name == "GalleryApp":
         from gallery_kit.ui.app import GalleryApp
 
         return GalleryApp
+    if name == "BedrockGenerator":
+        from gallery_kit.bedrock.runtime import BedrockGenerator
+
+        return BedrockGenerator
     if name == "S3Store":
         from gallery_kit.stores.s3 import S3Store
 

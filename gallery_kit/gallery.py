@@ -8,68 +8,39 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import random
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from gallery_kit.catalog import DefaultChoice, ModelCatalog
-from gallery_kit.errors import GalleryError, ImageNotFound, InvalidImage, ModelFailed
-from gallery_kit.imaging import MAX_SOURCE_BYTES, image_size, make_thumbnail, sniff_content_type
-from gallery_kit.models import GenerationRequest, ModelOutput, ModelSpec, get_model, validate
+from gallery_kit.adoption import Adopter, AdoptReport
+from gallery_kit.bedrock.families import (
+    GenerationRequest,
+    ModelOutput,
+    ModelSpec,
+    get_model,
+    validate,
+)
+from gallery_kit.bedrock.lifecycle import DefaultChoice, ModelCatalog
+from gallery_kit.errors import GalleryError, ImageNotFound
+from gallery_kit.keeping import GenerationResult, Keeper
 from gallery_kit.records import (
     ImageRecord,
-    adopted_image_id,
     check_image_id,
-    new_image_id,
-    now_iso,
-    original_key,
-    thumbnail_key,
 )
 from gallery_kit.settings import Settings, load_settings
-from gallery_kit.stores._files import write_atomic
 from gallery_kit.stores.base import ImageStore, Listing, Page, ReindexReport
 from gallery_kit.stores.outbox import Outbox, SyncReport
 from gallery_kit.stores.thumbcache import ThumbnailCache
 
 if TYPE_CHECKING:
-    from gallery_kit.operations import EditRequest
+    from gallery_kit.edits import EditRequest
+
+#: Re-exported: what the service returns and reports.
+__all__ = ["AdoptReport", "Gallery", "GenerationResult"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class GenerationResult:
-    """What one Generate produced."""
-
-    records: list[ImageRecord]
-    #: Content-filter notes, upload delays: shown beside the images, not instead of them.
-    warnings: list[str] = field(default_factory=list)
-    #: Ids kept in the outbox because the store refused them (uploaded later).
-    pending: list[str] = field(default_factory=list)
-    request: GenerationRequest | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Made:
-    """One image the model returned, in the outbox, on its way to the store."""
-
-    record: ImageRecord
-    original: bytes
-    thumbnail: bytes
-    #: True once the original is in the store (its upload starts before the thumbnail is made).
-    original_stored: Future[bool]
-
-
-@dataclass(slots=True)
-class AdoptReport:
-    adopted: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
 
 class Gallery:
@@ -98,11 +69,8 @@ class Gallery:
         self._choice: DefaultChoice | None = None
         self._rng = rng or random.SystemRandom()
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._adopt_lock = threading.Lock()
-        # Foreign objects that are not usable images, remembered across runs (per machine) so a
-        # broken 50 MB object is not downloaded again by every `gallery-kit list`.
-        self._skipped_path = outbox.root.parent / "foreign-skipped.json"
-        self._skipped_foreign: dict[str, int] = self._load_skipped()
+        self._keeper = Keeper(store, outbox)
+        self._adopter = Adopter(store, outbox.root.parent / "foreign-skipped.json")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Gallery:
@@ -124,11 +92,11 @@ class Gallery:
         catalog = ModelCatalog.from_settings(settings)
         generator: Any
         if settings.offline:
-            from gallery_kit.offline import OfflineGenerator
+            from gallery_kit.offline.generator import OfflineGenerator
 
             generator = OfflineGenerator()
         else:
-            from gallery_kit.generators import BedrockGenerator
+            from gallery_kit.bedrock.runtime import BedrockGenerator
 
             generator = BedrockGenerator(region=settings.bedrock_region, catalog=catalog)
         return cls(
@@ -184,90 +152,8 @@ class Gallery:
         return result
 
     def _store(self, output: ModelOutput, model_name: str, **fields: Any) -> GenerationResult:
-        """Keep what the model returned. From the moment it has answered, the (paid) bytes are
-        ours: each image is written to the outbox, then to the store; what the store refuses
-        stays in the outbox and is reported as a warning beside the images.
-
-        Each original starts uploading as soon as it arrives, while its thumbnail is made (the
-        biggest upload overlaps the slowest step); a batch's thumbnails are made side by side.
-        """
-        now = self._clock()
-        images = output.images
-        with ThreadPoolExecutor(max_workers=3 * max(1, len(images))) as pool:
-            started = []
-            for image in images:
-                content_type = sniff_content_type(image.data)
-                if content_type is None:
-                    raise ModelFailed(
-                        f"{model_name} returned bytes that are not an image; nothing was stored."
-                    )
-                # One millisecond apart, so a batch lists in the order the model returned it.
-                image_id = new_image_id(now - timedelta(milliseconds=image.index))
-                key = original_key(self._prefix, image_id, content_type)
-                early = pool.submit(self._put_original, key, image.data, content_type)
-                thumbnailing = pool.submit(make_thumbnail, image.data, f"{model_name}'s image")
-                started.append((image, image_id, content_type, key, early, thumbnailing))
-            made: list[_Made] = []
-            for image, image_id, content_type, key, early, thumbnailing in started:
-                thumb = thumbnailing.result()
-                per_image = dict(fields)
-                if image.note:
-                    # What a Converse model said beside its image.
-                    per_image["extra"] = {**fields.get("extra", {}), "model_text": image.note}
-                record = ImageRecord(
-                    id=image_id,
-                    width=thumb.source_width,
-                    height=thumb.source_height,
-                    seed=image.seed,
-                    created_at=now_iso(now),
-                    content_type=content_type,
-                    byte_size=len(image.data),
-                    original_key=key,
-                    thumbnail_key=thumbnail_key(self._prefix, image_id),
-                    batch_index=image.index,
-                    **per_image,
-                )
-                self.outbox.add(record, image.data, thumb.data)
-                made.append(_Made(record, image.data, thumb.data, early))
-            outcomes = list(pool.map(self._upload, made))
-        result = GenerationResult([m.record for m in made], list(output.warnings))
-        failures = [(m.record.id, err) for m, err in zip(made, outcomes, strict=True) if err]
-        if failures:
-            result.pending = [i for i, _ in failures]
-            result.warnings.append(
-                f"{len(failures)} image(s) are kept on this machine and will upload when the "
-                f"store is back: {failures[0][1]}"
-            )
-        elif self.outbox.ids():
-            self.sync_outbox()  # the store works again: send what was waiting
-        return result
-
-    def _put_original(self, key: str, data: bytes, content_type: str) -> bool:
-        try:
-            self.store.put_original(key, data, content_type)
-        except GalleryError as exc:
-            log.info("early upload of %s failed; it is sent again with the rest: %s", key, exc)
-            return False
-        return True
-
-    @property
-    def _prefix(self) -> str:
-        return getattr(self.store, "prefix", "")
-
-    def _upload(self, made: _Made) -> str | None:
-        record = made.record
-        try:
-            # While the original may still be on its way; what lists the image goes last.
-            self.store.put_unlisted(record, made.thumbnail)
-            if not made.original_stored.result():
-                self.store.put_original(record.original_key, made.original, record.content_type)
-            self.store.publish(record)
-        except GalleryError as exc:
-            # Reported to the caller as a warning; the log line is for the server's operator.
-            log.info("upload of %s failed, kept in the outbox: %s", record.id, exc)
-            return str(exc)
-        self.outbox.remove(record.id)
-        return None
+        """Keep what the model returned (see :class:`~gallery_kit.keeping.Keeper`)."""
+        return self._keeper.keep(output, model_name, self._clock(), **fields)
 
     def sync_outbox(self) -> SyncReport:
         return self.outbox.flush(self.store)
@@ -281,7 +167,7 @@ class Gallery:
         :meth:`generate` stores them (outbox first, then the store), each recording its
         ``parent_id`` and ``operation``.
         """
-        from gallery_kit.operations import edit_extra, plan_edit, prepare_job
+        from gallery_kit.edits import edit_extra, plan_edit, prepare_job
 
         plan = plan_edit(edit, self.default_model_id, offline=self.offline, rng=self._rng)
         parent = self.get(plan.edit.image_id)
@@ -423,62 +309,6 @@ class Gallery:
         if callable(close):
             close()
 
-    def _load_skipped(self) -> dict[str, int]:
-        try:
-            data = json.loads(self._skipped_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-    def _remember_skipped(self, key: str, size: int) -> None:
-        self._skipped_foreign[f"{self.store.location}|{key}"] = size
-        try:
-            write_atomic(self._skipped_path, json.dumps(self._skipped_foreign).encode())
-        except OSError as exc:
-            log.info("cannot remember skipped objects in %s: %s", self._skipped_path, exc)
-
     def adopt_foreign(self) -> AdoptReport:
         """Give plain images under the prefix (other tools' uploads) a thumbnail and a record."""
-        report = AdoptReport()
-        with self._adopt_lock:
-            for obj in self.store.foreign_objects():
-                image_id = adopted_image_id(obj.key, obj.last_modified)
-                # Skipped before with the same size: still broken, do not download it again.
-                skipped = self._skipped_foreign.get(f"{self.store.location}|{obj.key}")
-                if skipped == obj.size or self.store.exists(image_id):
-                    continue
-                try:
-                    if obj.size > MAX_SOURCE_BYTES:
-                        raise InvalidImage(
-                            f"{self.store.uri(obj.key)} is {obj.size / 2**20:.0f} MiB, over the "
-                            f"{MAX_SOURCE_BYTES // 2**20} MiB thumbnail limit; it is skipped."
-                        )
-                    data = self.store.read_object(obj.key)
-                    where = self.store.uri(obj.key)
-                    content_type = sniff_content_type(data)
-                    thumb = make_thumbnail(data, where=where)
-                    width, height = image_size(data, where)
-                except GalleryError as exc:
-                    self._remember_skipped(obj.key, obj.size)
-                    report.skipped.append(str(exc))
-                    continue
-                record = ImageRecord(
-                    id=image_id,
-                    prompt=obj.key.rsplit("/", 1)[-1],
-                    model_id="unknown",
-                    width=width,
-                    height=height,
-                    created_at=now_iso(obj.last_modified),
-                    content_type=content_type or "application/octet-stream",
-                    byte_size=obj.size,
-                    original_key=obj.key,
-                    thumbnail_key=thumbnail_key(self._prefix, image_id),
-                    source="adopted",
-                )
-                try:
-                    self.store.put_adopted(record, thumb.data)
-                except GalleryError as exc:
-                    report.skipped.append(str(exc))
-                    continue
-                report.adopted.append(image_id)
-        return report
+        return self._adopter.adopt()

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gallery_kit.bedrock.families import get_model
 from gallery_kit.errors import ConfigError
-from gallery_kit.models import get_model
 
 #: Path of the ``.env`` file to read; empty disables it. Unset: search upwards from the cwd.
 ENV_FILE_VAR = "GALLERY_ENV_FILE"

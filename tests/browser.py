@@ -464,7 +464,7 @@ def seed_images(
     negative_prompt: str | None = None,
 ) -> list[ImageRecord]:
     """Generate and store images in the test process; returns them newest first."""
-    from gallery_kit.models import GenerationRequest
+    from gallery_kit.bedrock.families import GenerationRequest
 
     made: list[ImageRecord] = []
     for prompt in prompts:

@@ -49,7 +49,7 @@ class Run:
 
 def gk(*args: str, cwd: Path) -> Run:
     """Run the installed console script with the test's environment (set by monkeypatch)."""
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "gallery_kit.cli"]
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "gallery_kit.cli.main"]
     done = subprocess.run(
         [*command, *args],
         env=os.environ.copy(),

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from gallery_kit import Gallery, GenerationRequest, load_settings
-from gallery_kit.cli import main as cli_main
+from gallery_kit.cli.main import main as cli_main
 from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest
 from tests.bedrock_endpoint import BedrockEndpoint, Reply
 from tests.images import png, png_header_claiming

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from gallery_kit.catalog import ModelCatalog
-from gallery_kit.models import MODELS
+from gallery_kit.bedrock.families import MODELS
+from gallery_kit.bedrock.lifecycle import ModelCatalog
 from gallery_kit.settings import load_settings
 from tests.bedrock_endpoint import MESSAGES, BedrockEndpoint, Reply, foundation_model
 
@@ -95,7 +95,7 @@ def test_access_denied_falls_back_quietly(
         "AccessDeniedException", MESSAGES["list_denied"]
     )
     catalog = ModelCatalog()
-    with caplog.at_level(logging.INFO, logger="gallery_kit.catalog"):
+    with caplog.at_level(logging.INFO, logger="gallery_kit.bedrock.lifecycle"):
         states = catalog.states()
         catalog.states()  # the failure is remembered too: not asked again
     assert {m: s.status for m, s in states.items() if m in MODELS} == {

@@ -18,6 +18,9 @@ import boto3
 import pytest
 from PIL import Image
 
+from gallery_kit.bedrock.families import GenerationRequest
+from gallery_kit.bedrock.runtime import BedrockGenerator
+from gallery_kit.edits import EditRequest, plan_edit, prepare_job
 from gallery_kit.errors import (
     AccessDenied,
     ContentFiltered,
@@ -26,11 +29,8 @@ from gallery_kit.errors import (
     StorageError,
 )
 from gallery_kit.gallery import Gallery
-from gallery_kit.generators import BedrockGenerator
-from gallery_kit.models import GenerationRequest
-from gallery_kit.offline import OfflineGenerator
-from gallery_kit.offline_edit import run as offline_run
-from gallery_kit.operations import EditRequest, plan_edit, prepare_job
+from gallery_kit.offline.edits import run as offline_run
+from gallery_kit.offline.generator import OfflineGenerator
 from gallery_kit.records import ImageRecord
 from gallery_kit.settings import load_settings
 from gallery_kit.stores.local import LocalStore

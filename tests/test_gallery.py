@@ -19,6 +19,8 @@ import pytest
 from botocore.config import Config
 from PIL import Image
 
+from gallery_kit.bedrock.families import GenerationRequest
+from gallery_kit.bedrock.runtime import READ_TIMEOUT_S, BedrockGenerator, bedrock_client
 from gallery_kit.errors import (
     AccessDenied,
     ContentFiltered,
@@ -32,10 +34,8 @@ from gallery_kit.errors import (
     Throttled,
 )
 from gallery_kit.gallery import Gallery
-from gallery_kit.generators import READ_TIMEOUT_S, BedrockGenerator, bedrock_client
 from gallery_kit.imaging import MAX_SOURCE_BYTES
-from gallery_kit.models import GenerationRequest
-from gallery_kit.offline import paint
+from gallery_kit.offline.generator import paint
 from gallery_kit.settings import load_settings
 from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox

@@ -8,7 +8,9 @@ import time
 import pytest
 from PIL import Image
 
+from gallery_kit.bedrock.families import get_model, validate
 from gallery_kit.errors import InvalidImage
+from gallery_kit.generation import GenerationRequest
 from gallery_kit.imaging import (
     MAX_PIXELS,
     THUMB_SIZE,
@@ -16,9 +18,7 @@ from gallery_kit.imaging import (
     make_thumbnail,
     sniff_content_type,
 )
-from gallery_kit.models import get_model, validate
-from gallery_kit.models.base import GenerationRequest
-from gallery_kit.offline import OFFLINE_MODEL_ID, OfflineGenerator, paint
+from gallery_kit.offline.generator import OFFLINE_MODEL_ID, OfflineGenerator, paint
 from tests.images import png_header_claiming
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from gallery_kit.catalog import ModelCatalog
+from gallery_kit.bedrock.families import MODELS, GenerationRequest
+from gallery_kit.bedrock.lifecycle import ModelCatalog
+from gallery_kit.bedrock.runtime import BedrockGenerator
+from gallery_kit.cli.serve import banner
 from gallery_kit.errors import GenerationError, ModelUnavailable
 from gallery_kit.gallery import Gallery
-from gallery_kit.generators import BedrockGenerator
-from gallery_kit.models import MODELS, GenerationRequest
-from gallery_kit.serve import banner
 from gallery_kit.settings import load_settings
 from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from gallery_kit.errors import ConfigError, ContentFiltered, InvalidRequest, ModelFailed
-from gallery_kit.models import (
+from gallery_kit.bedrock.families import (
     DEFAULT_MODEL_ID,
     MODELS,
     GenerationRequest,
@@ -20,8 +19,9 @@ from gallery_kit.models import (
     get_model,
     validate,
 )
-from gallery_kit.models.nova_canvas import STYLES
-from gallery_kit.models.stability import ASPECT_RATIOS, nearest_aspect_ratio
+from gallery_kit.bedrock.families.nova_canvas import STYLES
+from gallery_kit.bedrock.families.stability import ASPECT_RATIOS, nearest_aspect_ratio
+from gallery_kit.errors import ConfigError, ContentFiltered, InvalidRequest, ModelFailed
 
 NOVA = "amazon.nova-canvas-v1:0"
 CORE = "stability.stable-image-core-v1:1"

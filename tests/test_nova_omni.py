@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from gallery_kit import EditRequest, Gallery, GenerationRequest, load_settings
+from gallery_kit.bedrock.families import get_model
+from gallery_kit.bedrock.families.nova_omni import generation_text, nearest_aspect_ratio
 from gallery_kit.errors import AccessDenied, GenerationError, InvalidRequest
-from gallery_kit.models import get_model
-from gallery_kit.models.nova_omni import generation_text, nearest_aspect_ratio
 from tests.bedrock_converse import converse_images, converse_texts
 from tests.bedrock_endpoint import BedrockEndpoint, Reply, image_size, stand_in_of
 from tests.cli_runner import gk, one_line_error

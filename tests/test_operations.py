@@ -11,18 +11,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from gallery_kit.errors import (
-    ConfigError,
-    ContentFiltered,
-    ImageNotFound,
-    InvalidRequest,
-    ModelFailed,
-)
-from gallery_kit.models import get_model
-from gallery_kit.models import nova_edit as nova
-from gallery_kit.models import stability_edit as st
-from gallery_kit.models._inputs import SizeLimits, fit_size, keep_mask
-from gallery_kit.operations import (
+from gallery_kit.bedrock.families import get_model
+from gallery_kit.bedrock.families import nova_edit as nova
+from gallery_kit.bedrock.families import stability_services as st
+from gallery_kit.edits import (
     OPERATIONS,
     EditRequest,
     available_operations,
@@ -31,6 +23,14 @@ from gallery_kit.operations import (
     prepare_job,
     route_for,
 )
+from gallery_kit.errors import (
+    ConfigError,
+    ContentFiltered,
+    ImageNotFound,
+    InvalidRequest,
+    ModelFailed,
+)
+from gallery_kit.input_images import SizeLimits, fit_size, keep_mask
 from gallery_kit.records import ImageRecord
 
 NOVA = "amazon.nova-canvas-v1:0"

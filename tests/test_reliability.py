@@ -138,7 +138,7 @@ def test_s3_down_mid_run_then_back(
 
 
 def _cli() -> list[str]:
-    return [sys.executable, "-m", "gallery_kit.cli"]
+    return [sys.executable, "-m", "gallery_kit.cli.main"]
 
 
 def test_killed_between_model_answer_and_upload_loses_nothing(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from gallery_kit.bedrock.families import get_model
 from gallery_kit.errors import ConfigError
-from gallery_kit.models import get_model
 from gallery_kit.settings import default_data_dir, load_settings
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

@@ -102,8 +102,8 @@ def test_code_sent_from_the_browser_is_refused(served: ServedApp, tmp_path: Path
 
 
 def test_serve_binds_loopback_by_default() -> None:
-    from gallery_kit.cli import build_parser
-    from gallery_kit.serve import voila_command
+    from gallery_kit.cli.main import build_parser
+    from gallery_kit.cli.serve import voila_command
 
     args = build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1"

@@ -10,15 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gallery_kit.errors import (
     GalleryError,
     ImageNotFound,
-    ServiceUnreachable,
     StorageError,
-    no_credentials,
 )
 from gallery_kit.records import (
     META_DIR,
@@ -47,6 +44,7 @@ from gallery_kit.stores.base import (
     Page,
     ReindexReport,
 )
+from gallery_kit.stores.s3_client import map_s3_error, s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -57,76 +55,6 @@ log = logging.getLogger(__name__)
 URL_EXPIRY_S = 900
 _CACHE_SIZE = 4096
 IMMUTABLE = "private, max-age=31536000, immutable"
-
-
-def s3_client(region: str | None) -> S3Client:
-    """An S3 client: SigV4 (presigned URLs need it), bounded retries, a pool for parallel GETs."""
-    import boto3
-
-    config = Config(
-        region_name=region,
-        signature_version="s3v4",
-        connect_timeout=5,
-        read_timeout=60,
-        retries={"total_max_attempts": 3, "mode": "standard"},
-        max_pool_connections=32,
-    )
-    return boto3.client("s3", config=config)
-
-
-def map_s3_error(exc: Exception, bucket: str, key: str | None, action: str) -> GalleryError:
-    where = f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code == "NoSuchBucket":
-            return StorageError(
-                f"The bucket {bucket!r} does not exist: create it or fix S3_BUCKET_NAME."
-            )
-        if code in {"NoSuchKey", "404", "NotFound"}:
-            return ImageNotFound(f"{where} does not exist.")
-        if code in {"AccessDenied", "403", "AllAccessDisabled"}:
-            return StorageError(
-                f"Access denied to {action} {where}: allow s3:{action} on the bucket for "
-                "this identity (see the README's IAM policy)."
-            )
-        if (
-            code
-            in {
-                "PermanentRedirect",
-                "AuthorizationHeaderMalformed",
-                "301",
-                "IllegalLocationConstraintException",
-            }
-            or status == 301
-        ):
-            region = (
-                error.get("Region")
-                or error.get("BucketRegion")
-                or exc.response.get("ResponseMetadata", {})
-                .get("HTTPHeaders", {})
-                .get("x-amz-bucket-region")
-            )
-            fix = f"set S3_REGION={region}" if region else "set S3_REGION to the bucket's region"
-            return StorageError(f"The bucket {bucket!r} is in another region: {fix}.")
-        if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}:
-            return ServiceUnreachable(
-                f"S3 did not accept the credentials ({code}); refresh them "
-                "(`aws sso login`, or check AWS_PROFILE)."
-            )
-        message = error.get("Message") or code
-        return StorageError(f"S3 {action} on {where} failed: {message}. Try again.")
-    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
-
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return no_credentials()
-    if isinstance(exc, BotoCoreError):
-        return StorageError(
-            f"Cannot reach S3 for {where} ({type(exc).__name__}); check the network, "
-            "S3_REGION and AWS_ENDPOINT_URL_S3."
-        )
-    return StorageError(f"S3 {action} on {where} failed: {exc}")
 
 
 class S3Store:

@@ -10,23 +10,22 @@ import html
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import ipywidgets as w
 
-from gallery_kit.bedrock_errors import Alternative, switch_hint
-from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest, ModelUnavailable
-from gallery_kit.gallery import Gallery, GenerationResult
-from gallery_kit.models import MODELS, carry_over, get_model
+from gallery_kit.bedrock.families import MODELS
+from gallery_kit.bedrock.routing import available_operations
+from gallery_kit.errors import GalleryError
+from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord, is_image_id
-from gallery_kit.routing import available_operations
 from gallery_kit.ui.feed import PAGE_SIZE, Feed
 from gallery_kit.ui.grid import GalleryGrid
 from gallery_kit.ui.lightbox import lightbox_detail
-from gallery_kit.ui.operations import OPERATION_NAMES, edit_request
+from gallery_kit.ui.messages import Messages, unexpected
+from gallery_kit.ui.paid import PaidActions, PaidCalls
 from gallery_kit.ui.panel import GenerationPanel
 
 log = logging.getLogger(__name__)
@@ -38,14 +37,6 @@ OFFLINE_TEXT = (
     "stored in {where}. To use Amazon Bedrock and S3, set <code>S3_BUCKET_NAME</code> (and AWS "
     "credentials) in <code>.env</code> and restart — see the README."
 )
-
-
-def _unexpected(exc: BaseException) -> str:
-    log.error("unexpected error in the dashboard", exc_info=exc)
-    return (
-        f"Something went wrong ({type(exc).__name__}: {exc}). The app keeps running; "
-        "the details are in the server log."
-    )
 
 
 class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
@@ -61,22 +52,18 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
     ) -> None:
         self.gallery = gallery
         settings = gallery.settings
-        self.rate_limit = (
+        rate_limit = (
             rate_limit_per_minute
             if rate_limit_per_minute is not None
             else settings.rate_limit_per_minute
             if settings
             else 10
         )
-        self._clock = clock
-        self._gen_pool = ThreadPoolExecutor(1, thread_name_prefix="gk-generate")
         self._io_pool = ThreadPoolExecutor(2, thread_name_prefix="gk-io")
         self.feed = Feed(gallery)
-        self._recent: deque[float] = deque()
         self._poll_busy = threading.Lock()
         self._last_outbox_try = 0.0
         self._filter_timer: threading.Timer | None = None
-        self._busy = False
         # Ids whose thumbnail the page has (since its view last said "ready").
         self._sent: set[str] = set()
         self._sent_lock = threading.Lock()
@@ -93,19 +80,18 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             show_cost=not gallery.offline,
             statuses={m: spec.status_on(today) for m, spec in MODELS.items()},
         )
-        self.status = w.HTML()
-        self.status.add_class("gk-status")
-        self.error = w.HTML(layout=w.Layout(display="none"))
-        self.error.add_class("gk-error")
-        # Shown under an error that names a live model: switch to it and send the same request.
-        self.use_live = w.Button(
-            button_style="warning", icon="bolt", layout=w.Layout(display="none", width="auto")
+        self.messages = Messages()
+        self.status = self.messages.status
+        self.error = self.messages.error
+        self.use_live = self.messages.use_live
+        self.warning = self.messages.warning
+        self.paid = PaidCalls(
+            self.messages,
+            rate_limit=rate_limit,
+            on_busy=self.panel.set_busy,
+            on_result=lambda result: self._add_new(result.records),
+            clock=clock,
         )
-        self.use_live.add_class("gk-use-live-model")
-        self._live_target: str | None = None
-        self._retry: Callable[[str], Future[Any] | None] | None = None
-        self.warning = w.HTML(layout=w.Layout(display="none"))
-        self.warning.add_class("gk-warning")
         self.banner = w.HTML(layout=w.Layout(display="none"))
         self.banner.add_class("gk-offline-banner")
         if gallery.offline:
@@ -121,6 +107,9 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         )
         self.filter.add_class("gk-filter")
         self.grid = GalleryGrid(poll_ms=poll_ms, empty_text="Loading…")
+        self.actions = PaidActions(
+            gallery, self.panel, self.grid, self.messages, self.paid, open_image=self.open_image
+        )
         self.header = w.HTML(self._header_html())
         self.header.add_class("gk-header")
 
@@ -172,41 +161,11 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             f"<code>{html.escape(g.store.location)}</code></div>{note}"
         )
 
-    def show_error(
-        self,
-        message: str | None,
-        *,
-        live: str | None = None,
-        retry: Callable[[str], Future[Any] | None] | None = None,
-    ) -> None:
-        """Show ``message`` (None hides it). With ``live`` (a model id) and ``retry`` (what to
-        send again with that model), a button offers the switch: nothing is sent without it."""
-        self.error.value = html.escape(message or "")
-        self.error.layout.display = "block" if message else "none"
-        offer = bool(message and live and retry)
-        self._live_target = live if offer else None
-        self._retry = retry if offer else None
-        if offer and live:
-            name = get_model(live).name
-            self.use_live.description = f"Use {name} and try again"
-            self.use_live.tooltip = f"Switch the model picker to {live} and send the same request"
-        self.use_live.layout.display = "inline-flex" if offer else "none"
-
-    def use_live_model(self) -> Future[Any] | None:
-        """The error's button: the named live model, the same request, sent once."""
-        target, retry = self._live_target, self._retry
-        if target is None or retry is None or self._busy:
-            return None
-        self.show_error(None)
-        return retry(target)
-
-    def _error(self, exc: GalleryError, retry: Callable[[str], Future[Any] | None]) -> None:
-        live = getattr(exc, "suggested_model_id", None)
-        self.show_error(str(exc), live=live, retry=retry)
+    def show_error(self, message: str | None) -> None:
+        self.messages.show_error(message)
 
     def show_warning(self, messages: list[str]) -> None:
-        self.warning.value = "<br>".join(html.escape(m) for m in messages)
-        self.warning.layout.display = "block" if messages else "none"
+        self.messages.show_warning(messages)
 
     def _guard(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn`` on a worker; every failure becomes a message in the page."""
@@ -215,190 +174,27 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         except GalleryError as exc:
             self.show_error(str(exc))
         except Exception as exc:
-            self.show_error(_unexpected(exc))
+            self.show_error(unexpected(exc))
         return None
 
-    # --- generation ---------------------------------------------------------------------
+    # --- paid calls (ui/paid.py) --------------------------------------------------------
 
     def on_generate(self, *, note: str = "") -> Future[Any] | None:
         """The Generate button. Returns the worker's future (tests wait on it)."""
-        if self._busy:
-            return None
-        self.show_error(None)
-        self.show_warning([])
-        try:
-            spec, request = self.gallery.prepare(self.panel.request())
-        except (InvalidRequest, ConfigError) as exc:
-            self.show_error(str(exc))
-            return None
-        if not self.gallery.offline:
-            refusal = self._dead_model(spec.model_id)
-            if refusal is not None:
-                self._error(refusal, self._generate_with)
-                return None
-        n = request.count
-        label = f"Generating {n} image{'s' if n > 1 else ''} with {spec.name}"
-        if self.gallery.offline:
-            label = f"Generating {n} placeholder{'s' if n > 1 else ''} (offline)"
-        return self._start_paid(
-            label, lambda: self.gallery.generate(request), retry=self._generate_with, note=note
-        )
-
-    def _dead_model(self, model_id: str) -> ModelUnavailable | None:
-        """A model the catalog knows cannot be called here: refused before anything is sent,
-        naming a live model (the listing, or the built-in table for today)."""
-        catalog = self.gallery.catalog
-        state = catalog.state(model_id)
-        if state.status not in ("end-of-life", "unavailable"):
-            return None
-        live = catalog.live_alternative(model_id)
-        hint = switch_hint(
-            state.spec,
-            Alternative(live.model_id, live.region, live.label) if live else None,
-            region_setting=catalog.region,
-        )
-        return ModelUnavailable(
-            f"{state.spec.name} is {state.words}; nothing was sent. {hint[0].upper()}{hint[1:]}.",
-            suggested_model_id=live.model_id if live else None,
-        )
-
-    def _generate_with(self, model_id: str) -> Future[Any] | None:
-        """The same panel request with another model; what the new model lacks is dropped and
-        the status line says so."""
-        before = self.panel.request()
-        self.panel.select_model(model_id)
-        spec = get_model(model_id)
-        _carried, dropped = carry_over(before, spec)
-        note = f"Switched to {spec.name}" + (f"; dropped {', '.join(dropped)}." if dropped else ".")
-        self._set_status(note)
-        return self.on_generate(note=note)
+        return self.actions.on_generate(note=note)
 
     def run_operation(
         self, image_id: str, name: str, params: dict[str, Any], *, model_id: str | None = None
     ) -> Future[Any] | None:
-        """A lightbox operation (vary, remove-background, edit, extend, upscale) on an image.
+        """A lightbox operation on an image (see :meth:`PaidActions.run_operation`)."""
+        return self.actions.run_operation(image_id, name, params, model_id=model_id)
 
-        ``model_id`` overrides the configured model whose family does it (the one-click switch
-        after a dead model)."""
-        if self._busy:
-            return None
-        self.show_error(None)
-        self.show_warning([])
-        try:
-            edit = edit_request(image_id, name, params, model_id or self.gallery.default_model_id)
-        except InvalidRequest as exc:
-            self._operation_failed(image_id, str(exc))
-            return None
-        label = f"Making a {OPERATION_NAMES.get(name, name)} of {image_id}"
-
-        def opened(result: GenerationResult) -> None:
-            if result.records:
-                self.open_image(result.records[0].id)
-
-        return self._start_paid(
-            label,
-            lambda: self.gallery.apply(edit),
-            on_done=opened,
-            image_id=image_id,
-            retry=lambda live: self.run_operation(image_id, name, params, model_id=live),
-        )
-
-    def _operation_failed(self, image_id: str, message: str) -> None:
-        self.show_error(message)
-        if self.grid.detail.get("id") == image_id:
-            self.grid.detail = {**self.grid.detail, "message": message, "busy": False}
-
-    def _start_paid(
-        self,
-        label: str,
-        call: Callable[[], GenerationResult],
-        *,
-        on_done: Callable[[GenerationResult], None] | None = None,
-        image_id: str | None = None,
-        retry: Callable[[str], Future[Any] | None] | None = None,
-        note: str = "",
-    ) -> Future[Any] | None:
-        """Run one paid model call off the message loop: rate limit, spinner, errors in page.
-
-        ``retry(model_id)`` sends the same request with another model: offered by a button
-        when the error names a live model. ``note`` is added to the final status line.
-        """
-        now = self._clock()
-        while self._recent and now - self._recent[0] > 60:
-            self._recent.popleft()
-        if self.rate_limit and len(self._recent) >= self.rate_limit:
-            wait = 60 - (now - self._recent[0])
-            message = (
-                f"This dashboard allows {self.rate_limit} generations per minute (each one is "
-                f"paid for); try again in {wait:.0f} s, or raise GALLERY_RATE_LIMIT."
-            )
-            if image_id:
-                self._operation_failed(image_id, message)
-            else:
-                self.show_error(message)
-            return None
-        self._recent.append(now)
-        self._busy = True
-        self.panel.set_busy(True)
-        if image_id and self.grid.detail.get("id") == image_id:
-            self.grid.detail = {**self.grid.detail, "busy": True, "message": f"{label}…"}
-        started = time.monotonic()
-        done = threading.Event()
-
-        def tick() -> None:
-            while not done.wait(0.5):
-                self._set_status(f"{label}… {time.monotonic() - started:.0f} s", spin=True)
-
-        self._set_status(f"{label}… 0 s", spin=True)
-        threading.Thread(target=tick, daemon=True, name="gk-ticker").start()
-
-        def work() -> GenerationResult | None:
-            try:
-                result = call()
-            except GalleryError as exc:
-                self._set_status(
-                    "Generation failed." if image_id is None else "The operation failed."
-                )
-                if image_id:
-                    self._operation_failed(image_id, str(exc))
-                if retry is not None:
-                    self._error(exc, retry)
-                elif not image_id:
-                    self.show_error(str(exc))
-                return None
-            except Exception as exc:
-                self._set_status(
-                    "Generation failed." if image_id is None else "The operation failed."
-                )
-                self.show_error(_unexpected(exc))
-                return None
-            finally:
-                done.set()
-                self._busy = False
-                self.panel.set_busy(False)
-            took = time.monotonic() - started
-            count = len(result.records)
-            seed = result.records[0].seed if count else None
-            self._set_status(
-                (
-                    f"Saved {count} image{'s' if count != 1 else ''} in {took:.1f} s"
-                    + (f" (seed {seed})." if seed is not None else ".")
-                    if count
-                    else "No images."
-                )
-                + (f" {note}" if note else "")
-            )
-            self.show_warning(result.warnings)
-            self._add_new(result.records)
-            if on_done is not None:
-                on_done(result)
-            return result
-
-        return self._gen_pool.submit(work)
+    def use_live_model(self) -> Future[Any] | None:
+        """The error's button: the named live model, the same request, sent once."""
+        return self.actions.use_live_model()
 
     def _set_status(self, text: str, *, spin: bool = False) -> None:
-        spinner = '<span class="gk-spinner" role="progressbar"></span>' if spin else ""
-        self.status.value = f"{spinner}{html.escape(text)}"
+        self.messages.set_status(text, spin=spin)
 
     # --- gallery state ------------------------------------------------------------------
 
@@ -585,7 +381,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             self._poll_busy.release()
 
     def close(self) -> None:
-        self._gen_pool.shutdown(wait=False, cancel_futures=True)
+        self.paid.close()
         self._io_pool.shutdown(wait=False, cancel_futures=True)
         super().close()
 

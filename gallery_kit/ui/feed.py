@@ -15,8 +15,8 @@ from typing import Any
 
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord, ImageSummary
+from gallery_kit.ui.edit_forms import OPERATION_NAMES
 from gallery_kit.ui.lightbox import caption
-from gallery_kit.ui.operations import OPERATION_NAMES
 
 PAGE_SIZE = 24
 #: Pages scanned at most per filter request, so a rare word cannot list a huge bucket at once.

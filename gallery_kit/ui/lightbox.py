@@ -8,7 +8,7 @@ from typing import Any
 
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord
-from gallery_kit.ui.operations import OPERATION_NAMES, operation_buttons
+from gallery_kit.ui.edit_forms import OPERATION_NAMES, operation_buttons
 
 
 def caption(prompt: str, limit: int = 60) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from gallery_kit.models import MODELS, GenerationRequest, ModelSpec, get_model
+from gallery_kit.bedrock.families import MODELS, GenerationRequest, ModelSpec, get_model
 
 #: (label, width, height); the first is the default. All valid for Nova Canvas.
 SIZE_PRESETS: tuple[tuple[str, int, int], ...] = (

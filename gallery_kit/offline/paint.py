@@ -1,8 +1,6 @@
-"""The offline generator: the embedded default when no AWS is configured.
+"""The offline placeholder painter: a real PNG, deterministic from (prompt, seed, size). Pure.
 
-It paints a real PNG of the requested size, deterministic from (prompt, seed, size) and visibly
-different for different prompts, so the whole app can be used and tested without AWS. Its
-images are recorded with model ``offline`` so nobody mistakes them for AI output.
+Shared by the offline generator and its edit stand-ins (``palette`` gives both their colours).
 """
 
 from __future__ import annotations
@@ -11,20 +9,11 @@ import colorsys
 import hashlib
 import io
 import random
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
-from gallery_kit.models import ModelImage, ModelOutput, ModelSpec
-from gallery_kit.models.base import GenerationRequest
 
-if TYPE_CHECKING:
-    from gallery_kit.operations import EditJob
-
-OFFLINE_MODEL_ID = "offline"
-
-
-def _palette(rng: random.Random, n: int) -> list[tuple[int, int, int]]:
+def palette(rng: random.Random, n: int) -> list[tuple[int, int, int]]:
     base = rng.random()
     colours = []
     for i in range(n):
@@ -38,7 +27,7 @@ def paint(prompt: str, seed: int, width: int, height: int) -> bytes:
     """The placeholder PNG for (prompt, seed, size)."""
     digest = hashlib.sha256(f"{prompt}\x00{seed}\x00{width}x{height}".encode()).digest()
     rng = random.Random(digest)
-    top, bottom, *shapes = _palette(rng, 6)
+    top, bottom, *shapes = palette(rng, 6)
     # A vertical two-colour gradient, built small and scaled up: cheap at any size.
     mask = Image.linear_gradient("L").resize((width, height))
     image = Image.composite(
@@ -67,32 +56,3 @@ def paint(prompt: str, seed: int, width: int, height: int) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=1)
     return out.getvalue()
-
-
-class OfflineGenerator:
-    """An :class:`~gallery_kit.generators.ImageGenerator` that needs no network."""
-
-    offline = True
-
-    def recorded_model_id(self, spec: ModelSpec) -> str:
-        return OFFLINE_MODEL_ID
-
-    def invoke(self, spec: ModelSpec, request: GenerationRequest) -> ModelOutput:
-        if request.seed is None:
-            raise ValueError("invoke needs a request whose seed is chosen")
-        return ModelOutput(
-            images=[
-                ModelImage(
-                    paint(request.prompt, request.seed + i, request.width, request.height),
-                    request.seed + i,
-                    index=i,
-                )
-                for i in range(request.count)
-            ]
-        )
-
-    def edit(self, job: EditJob) -> ModelOutput:
-        """Deterministic Pillow stand-ins for vary, remove-background, edit, extend, upscale."""
-        from gallery_kit.offline_edit import run
-
-        return run(job)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gallery_kit.operations import OPERATIONS, EditRequest
+from gallery_kit.edits import OPERATIONS, EditRequest
 
 EDIT_COMMANDS = OPERATIONS
 

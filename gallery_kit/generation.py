@@ -1,7 +1,10 @@
-"""What every image-model adapter shares: the request, the model card, and the limits checks.
+"""One Generate, in the core's terms: the request, a model's card, the images that come back,
+and the two seams a generator implements (:class:`ImageGenerator`; :class:`Adapter` per Bedrock
+request family).
 
-All of it is pure: no boto3 here. An adapter turns a validated :class:`GenerationRequest` into one
-or more request bodies and a response body back into images.
+All of it is pure: no boto3 here. :func:`validate` checks a request against a model card's
+documented limits; an adapter (``bedrock.families``) turns a validated request into request
+bodies and a response back into images.
 """
 
 from __future__ import annotations
@@ -296,3 +299,16 @@ def carry_over(request: GenerationRequest, spec: ModelSpec) -> tuple[GenerationR
         dropped.append(f"{request.count - spec.max_count} of the {request.count} images")
         changes["count"] = spec.max_count
     return replace(request, **changes), dropped
+
+
+class ImageGenerator(Protocol):
+    """Turns a validated request (seed chosen) into images."""
+
+    #: True for generators that never reach AWS (the UI says so).
+    offline: bool
+
+    def recorded_model_id(self, spec: ModelSpec) -> str:
+        """The model id written into each image's record."""
+        ...
+
+    def invoke(self, spec: ModelSpec, request: GenerationRequest) -> ModelOutput: ...

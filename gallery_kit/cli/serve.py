@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gallery_kit.catalog import ModelCatalog
+from gallery_kit.bedrock.lifecycle import ModelCatalog
 from gallery_kit.errors import ConfigError
 from gallery_kit.settings import Settings
 
 #: The repository's notebook (a source checkout); installed copies write their own.
-REPO_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "gallery.ipynb"
+REPO_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "gallery.ipynb"
 
 NOTEBOOK_SOURCE = """\
 # The dashboard. All logic lives in gallery_kit; settings come from the environment or .env

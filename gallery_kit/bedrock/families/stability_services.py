@@ -29,9 +29,11 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
+from gallery_kit.bedrock.families._decode import decode_images, require_dict
+from gallery_kit.bedrock.families.stability import SEED_MAX
 from gallery_kit.errors import ContentFiltered, InvalidRequest, ModelFailed
-from gallery_kit.models._decode import decode_images, require_dict
-from gallery_kit.models._inputs import (
+from gallery_kit.generation import ModelImage, ModelOutput, ModelSpec
+from gallery_kit.input_images import (
     SizeLimits,
     aspect,
     b64,
@@ -43,8 +45,6 @@ from gallery_kit.models._inputs import (
     prepare_rgb_png,
     resize,
 )
-from gallery_kit.models.base import ModelImage, ModelOutput, ModelSpec
-from gallery_kit.models.stability import SEED_MAX
 
 SD35_LARGE_ID = "stability.sd3-5-large-v1:0"
 ULTRA_ID = "stability.stable-image-ultra-v1:1"

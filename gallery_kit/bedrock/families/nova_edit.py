@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
+from gallery_kit.bedrock.families.nova_canvas import parse_images
 from gallery_kit.errors import InvalidRequest
-from gallery_kit.models._inputs import (
+from gallery_kit.generation import ModelOutput, ModelSpec
+from gallery_kit.input_images import (
     SizeLimits,
     aspect,
     b64,
@@ -28,8 +30,6 @@ from gallery_kit.models._inputs import (
     place_on_canvas,
     prepare_rgb_png,
 )
-from gallery_kit.models.base import ModelOutput, ModelSpec
-from gallery_kit.models.nova_canvas import parse_images
 
 #: The generation limits (sides 320-4096 in steps of 16, under 4,194,304 pixels, 1:4-4:1) also
 #: bound the editing tasks, which answer at the input's size; inputs are fitted into them.

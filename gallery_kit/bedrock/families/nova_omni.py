@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any, NotRequired, TypedDict
 
+from gallery_kit.bedrock.families._decode import require_dict
 from gallery_kit.errors import ContentFiltered, GenerationError, ModelFailed
-from gallery_kit.models._decode import require_dict
-from gallery_kit.models._inputs import SizeLimits, encode_png, fit_size, flatten, open_image, resize
-from gallery_kit.models.base import GenerationRequest, ModelImage, ModelOutput, ModelSpec
+from gallery_kit.generation import GenerationRequest, ModelImage, ModelOutput, ModelSpec
+from gallery_kit.input_images import SizeLimits, encode_png, fit_size, flatten, open_image, resize
 
 NOVA_OMNI_ID = "amazon.nova-2-omni-v1:0"
 NOVA_OMNI_PROMPT_MAX = 10_000

@@ -6,7 +6,7 @@ configured family; with the parent's original bytes it becomes an :class:`EditJo
 exact request body. Generators run jobs (``generator.edit(job)``); :meth:`Gallery.apply` stores
 the results with ``parent_id`` and ``operation`` set.
 
-The model chosen for each operation is in :mod:`gallery_kit.routing`.
+The model chosen for each operation is in :mod:`gallery_kit.bedrock.routing`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from gallery_kit.errors import InvalidRequest
-from gallery_kit.models import (
+from gallery_kit.bedrock.families import (
     GenerationRequest,
     ModelOutput,
     ModelSpec,
@@ -24,10 +23,11 @@ from gallery_kit.models import (
     nova_omni,
     validate,
 )
-from gallery_kit.models import stability_edit as st
-from gallery_kit.models.base import _check_text
+from gallery_kit.bedrock.families import stability_services as st
+from gallery_kit.bedrock.routing import OPERATIONS, SEEDED, Route, available_operations, route_for
+from gallery_kit.errors import InvalidRequest
+from gallery_kit.generation import _check_text
 from gallery_kit.records import ImageRecord, check_image_id
-from gallery_kit.routing import OPERATIONS, SEEDED, Route, available_operations, route_for
 
 __all__ = [
     "OPERATIONS",
@@ -342,7 +342,7 @@ def prepare_job(plan: EditPlan, parent: ImageRecord, source: bytes) -> EditJob:
 
 
 def _check_canvas(source: bytes, canvas: tuple[int, int], where: str) -> None:
-    from gallery_kit.models._inputs import open_image, placement
+    from gallery_kit.input_images import open_image, placement
 
     size = open_image(source, where).size
     _left, _top, width, height = placement(size, canvas)

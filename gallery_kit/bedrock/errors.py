@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -15,6 +13,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from gallery_kit.bedrock.families import ModelSpec
+from gallery_kit.bedrock.lifecycle import Alternative, switch_hint
 from gallery_kit.errors import (
     AccessDenied,
     ContentFiltered,
@@ -27,7 +27,6 @@ from gallery_kit.errors import (
     Throttled,
     no_credentials,
 )
-from gallery_kit.models import RECOMMENDED_MODEL_ID, RECOMMENDED_REGION, ModelSpec, get_model
 
 #: Codes worth retrying with backoff: nothing was generated, so nothing is paid twice.
 RETRYABLE_CODES = frozenset(
@@ -37,41 +36,6 @@ _THROTTLE_HINT = (
     "wait a minute and try again, generate fewer images at once, or ask for a higher "
     "on-demand quota in Service Quotas"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    """A model that answers where it would be called: what an error message points to."""
-
-    model_id: str = RECOMMENDED_MODEL_ID
-    region: str = RECOMMENDED_REGION
-    #: "Active", "Legacy": how Bedrock (or the built-in table) lists it.
-    state: str = "Active"
-
-
-def switch_hint(
-    spec: ModelSpec, live: Alternative | None = None, *, region_setting: str | None = None
-) -> str:
-    """Which model and settings will work instead of ``spec`` (``live``: the catalog's pick).
-
-    ``region_setting`` is BEDROCK_REGION: when it would send the live model to the wrong
-    region, the hint says to change it.
-    """
-    live = live or Alternative()
-    region = (
-        f" and BEDROCK_REGION={live.region} (or leave it unset)"
-        if region_setting and region_setting != live.region
-        else ""
-    )
-    if spec.model_id.endswith(live.model_id):
-        return (
-            f"check that {live.model_id} is enabled under Bedrock → Model access in "
-            f"{live.region}{region}"
-        )
-    return (
-        f"use {get_model(live.model_id).name} ({live.state} in {live.region}): "
-        f"--model {live.model_id}, or set BEDROCK_MODEL_ID={live.model_id}{region}"
-    )
 
 
 def _message(exc: ClientError) -> tuple[str, str]:

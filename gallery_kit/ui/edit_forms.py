@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gallery_kit.edits import EditRequest
 from gallery_kit.errors import InvalidRequest
-from gallery_kit.operations import EditRequest
 from gallery_kit.records import ImageRecord
 
 #: The lightbox's operation buttons: label, help, and the inputs each asks for.

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
+from gallery_kit.bedrock.families._decode import decode_images, require_dict
 from gallery_kit.errors import ContentFiltered, ModelFailed
-from gallery_kit.models._decode import decode_images, require_dict
-from gallery_kit.models.base import GenerationRequest, ModelImage, ModelOutput, ModelSpec
+from gallery_kit.generation import GenerationRequest, ModelImage, ModelOutput, ModelSpec
 
 STYLES = (
     "3D_ANIMATED_FAMILY_FILM",

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, cast
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from gallery_kit.models import ModelImage, ModelOutput, nova_edit
-from gallery_kit.models import stability_edit as st
-from gallery_kit.models._inputs import fit_size, flatten, open_image, placement, resize
-from gallery_kit.offline import _palette
+from gallery_kit.bedrock.families import ModelImage, ModelOutput, nova_edit
+from gallery_kit.bedrock.families import stability_services as st
+from gallery_kit.input_images import fit_size, flatten, open_image, placement, resize
+from gallery_kit.offline.paint import palette
 
 if TYPE_CHECKING:
-    from gallery_kit.operations import EditJob
+    from gallery_kit.edits import EditJob
 
 
 def _rng(*parts: object) -> random.Random:
@@ -99,7 +99,7 @@ def edit(image: Image.Image, *, seed: int, prompt: str, mask_prompt: str) -> byt
     rng = _rng("edit", mask_prompt, prompt, seed, width, height)
     w, h = int(width * rng.uniform(0.3, 0.5)), int(height * rng.uniform(0.3, 0.5))
     left, top = rng.randint(0, width - w), rng.randint(0, height - h)
-    first, second, ring = _palette(_rng("edit-colours", prompt), 3)
+    first, second, ring = palette(_rng("edit-colours", prompt), 3)
     patch = Image.composite(
         Image.new("RGB", (w, h), second),
         Image.new("RGB", (w, h), first),

@@ -1,4 +1,6 @@
-"""The image-generator seam and its Bedrock implementation (the offline one is in offline.py)."""
+"""The Bedrock implementation of the image-generator seam (``generation.ImageGenerator``):
+InvokeModel or Converse through the request family of each model, throttling retried, errors
+mapped. The offline implementation is in :mod:`gallery_kit.offline`."""
 
 from __future__ import annotations
 
@@ -10,40 +12,28 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gallery_kit.bedrock_errors import RETRYABLE_CODES, Alternative, map_bedrock_error
+from gallery_kit.bedrock.errors import RETRYABLE_CODES, map_bedrock_error
+from gallery_kit.bedrock.families import CONVERSE_FAMILIES, ModelOutput, ModelSpec, adapter_for
+from gallery_kit.bedrock.lifecycle import Alternative
 from gallery_kit.errors import GalleryError, ModelFailed
-from gallery_kit.models import CONVERSE_FAMILIES, ModelOutput, ModelSpec, adapter_for
-from gallery_kit.models.base import GenerationRequest
+from gallery_kit.generation import GenerationRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
-    from gallery_kit.catalog import ModelCatalog
-    from gallery_kit.operations import EditJob
+    from gallery_kit.bedrock.lifecycle import ModelCatalog
+    from gallery_kit.edits import EditJob
 
 log = logging.getLogger(__name__)
 
 #: Large images can take minutes; a read timeout must never trigger a silent re-send.
 READ_TIMEOUT_S = 330
 CONNECT_TIMEOUT_S = 10
-
-
-class ImageGenerator(Protocol):
-    """Turns a validated request (seed chosen) into images."""
-
-    #: True for generators that never reach AWS (the UI says so).
-    offline: bool
-
-    def recorded_model_id(self, spec: ModelSpec) -> str:
-        """The model id written into each image's record."""
-        ...
-
-    def invoke(self, spec: ModelSpec, request: GenerationRequest) -> ModelOutput: ...
 
 
 def bedrock_client(region: str) -> BedrockRuntimeClient:
@@ -142,7 +132,7 @@ class BedrockGenerator:
         return self._call(spec, body)
 
     def edit(self, job: EditJob) -> ModelOutput:
-        """Run an edit (see :mod:`gallery_kit.operations`): one InvokeModel (or Converse) call."""
+        """Run an edit (see :mod:`gallery_kit.edits`): one InvokeModel (or Converse) call."""
         if job.spec.family in CONVERSE_FAMILIES:
             return job.parse(self._converse(job.spec, job.request_body()))
         return job.parse(self.invoke_body(job.spec, job.request_body()))

@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gallery_kit.catalog import ModelCatalog
-from gallery_kit.cli_edit import EDIT_COMMANDS, add_edit_parsers, edit_request
+from gallery_kit.bedrock.families import MODELS, GenerationRequest
+from gallery_kit.bedrock.families.stability_services import bare_id
+from gallery_kit.bedrock.lifecycle import ModelCatalog
+from gallery_kit.cli.edits import EDIT_COMMANDS, add_edit_parsers, edit_request
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery, GenerationResult
-from gallery_kit.models import MODELS, GenerationRequest
-from gallery_kit.models.stability_edit import bare_id
 from gallery_kit.records import ImageRecord
 from gallery_kit.settings import load_settings
 
@@ -296,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_models(args)
         settings = load_settings()
         if args.command == "serve":
-            from gallery_kit.serve import serve
+            from gallery_kit.cli.serve import serve
 
             return serve(settings, host=args.host, port=args.port)
         gallery = Gallery.from_settings(settings)

@@ -1,11 +1,27 @@
-"""The model registry: which models gallery_kit knows, and the adapter for each family."""
+"""The image models gallery_kit knows (``MODELS``, their cards and lifecycle dates) and one
+module per Bedrock request family, with the adapter for each. Pure: no boto3.
+
+A new family: a module here with ``bodies``/``parse`` (see :class:`gallery_kit.generation.Adapter`),
+its cards in ``MODELS``, its adapter in ``_ADAPTERS``; Converse families also in
+``CONVERSE_FAMILIES``. May import the core only.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
+from gallery_kit.bedrock.families.nova_canvas import STYLES as NOVA_STYLES
+from gallery_kit.bedrock.families.nova_canvas import NovaCanvasAdapter
+from gallery_kit.bedrock.families.nova_omni import (
+    NOVA_OMNI_ID,
+    NOVA_OMNI_PRICE_ESTIMATE,
+    NOVA_OMNI_PROMPT_MAX,
+    NovaOmniAdapter,
+)
+from gallery_kit.bedrock.families.stability import SEED_MAX as STABILITY_SEED_MAX
+from gallery_kit.bedrock.families.stability import StabilityAdapter
 from gallery_kit.errors import ConfigError
-from gallery_kit.models.base import (
+from gallery_kit.generation import (
     CONVERSE_FAMILIES,
     DEFAULT_MODEL_ID,
     DEFAULT_ORDER,
@@ -20,16 +36,6 @@ from gallery_kit.models.base import (
     carry_over,
     validate,
 )
-from gallery_kit.models.nova_canvas import STYLES as NOVA_STYLES
-from gallery_kit.models.nova_canvas import NovaCanvasAdapter
-from gallery_kit.models.nova_omni import (
-    NOVA_OMNI_ID,
-    NOVA_OMNI_PRICE_ESTIMATE,
-    NOVA_OMNI_PROMPT_MAX,
-    NovaOmniAdapter,
-)
-from gallery_kit.models.stability import SEED_MAX as STABILITY_SEED_MAX
-from gallery_kit.models.stability import StabilityAdapter
 
 __all__ = [
     "CONVERSE_FAMILIES",

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gallery_kit.errors import ConfigError, InvalidRequest
-from gallery_kit.models import (
+from gallery_kit.bedrock.families import (
     OFFLINE_MODEL,
     RECOMMENDED_MODEL_ID,
     RECOMMENDED_REGION,
     ModelSpec,
     get_model,
 )
-from gallery_kit.models import stability_edit as st
+from gallery_kit.bedrock.families import stability_services as st
+from gallery_kit.errors import ConfigError, InvalidRequest
 
 OPERATIONS = ("vary", "remove-background", "edit", "extend", "upscale")
 #: Operations whose request takes a seed (the others are deterministic services).

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any, NotRequired, TypedDict
 
+from gallery_kit.bedrock.families._decode import decode_images, require_dict
 from gallery_kit.errors import ContentFiltered, ModelFailed
-from gallery_kit.models._decode import decode_images, require_dict
-from gallery_kit.models.base import GenerationRequest, ModelImage, ModelOutput, ModelSpec
+from gallery_kit.generation import GenerationRequest, ModelImage, ModelOutput, ModelSpec
 
 ASPECT_RATIOS = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
 SEED_MAX = 4_294_967_294

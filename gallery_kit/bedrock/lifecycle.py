@@ -22,8 +22,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from gallery_kit.models import DEFAULT_ORDER, MODELS, ModelSpec, get_model
-from gallery_kit.models.stability_edit import SERVICES, bare_id
+from gallery_kit.bedrock.families import (
+    DEFAULT_ORDER,
+    MODELS,
+    RECOMMENDED_MODEL_ID,
+    RECOMMENDED_REGION,
+    ModelSpec,
+    get_model,
+)
+from gallery_kit.bedrock.families.stability_services import SERVICES, bare_id
+from gallery_kit.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
@@ -198,6 +206,24 @@ class ModelCatalog:
                 return state
         return None
 
+    def alternative(self, model_id: str | None = None) -> Alternative | None:
+        """:meth:`live_alternative` as an error message's :class:`Alternative`."""
+        live = self.live_alternative(model_id)
+        return Alternative(live.model_id, live.region, live.label) if live else None
+
+    def refusal(self, model_id: str) -> ModelUnavailable | None:
+        """For a model this catalog knows cannot be called here (end of life, or not offered):
+        the error to show before anything is sent, naming a live model."""
+        state = self.state(model_id)
+        if state.status not in ("end-of-life", "unavailable"):
+            return None
+        live = self.alternative(model_id)
+        hint = switch_hint(state.spec, live, region_setting=self.region)
+        return ModelUnavailable(
+            f"{state.spec.name} is {state.words}; nothing was sent. {hint[0].upper()}{hint[1:]}.",
+            suggested_model_id=live.model_id if live else None,
+        )
+
     def default_choice(self, explicit: str | None = None) -> DefaultChoice:
         """The model used when a request names none (``explicit`` is BEDROCK_MODEL_ID)."""
         if explicit:
@@ -263,6 +289,41 @@ class ModelCatalog:
             log.info("ListFoundationModels in %s failed (%s); using the built-in list", region, exc)
             return None
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A model that answers where it would be called: what an error message points to."""
+
+    model_id: str = RECOMMENDED_MODEL_ID
+    region: str = RECOMMENDED_REGION
+    #: "Active", "Legacy": how Bedrock (or the built-in table) lists it.
+    state: str = "Active"
+
+
+def switch_hint(
+    spec: ModelSpec, live: Alternative | None = None, *, region_setting: str | None = None
+) -> str:
+    """Which model and settings will work instead of ``spec`` (``live``: the catalog's pick).
+
+    ``region_setting`` is BEDROCK_REGION: when it would send the live model to the wrong
+    region, the hint says to change it.
+    """
+    live = live or Alternative()
+    region = (
+        f" and BEDROCK_REGION={live.region} (or leave it unset)"
+        if region_setting and region_setting != live.region
+        else ""
+    )
+    if spec.model_id.endswith(live.model_id):
+        return (
+            f"check that {live.model_id} is enabled under Bedrock → Model access in "
+            f"{live.region}{region}"
+        )
+    return (
+        f"use {get_model(live.model_id).name} ({live.state} in {live.region}): "
+        f"--model {live.model_id}, or set BEDROCK_MODEL_ID={live.model_id}{region}"
+    )
 
 
 def _why_not(state: ModelState) -> str:
