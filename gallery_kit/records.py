@@ -41,6 +41,10 @@ CHILDREN_DIR = ROOT + "children/"
 INDEX_DIR = ROOT + "index/"
 #: S3 keys are at most 1,024 bytes of UTF-8; a summary is shortened to fit.
 MAX_KEY_BYTES = 1024
+#: Each ``/``-separated part of a key we write stays within this. Filesystem-backed S3 servers
+#: (MinIO, s3rver) store a key's parts as file names, capped at 255 bytes, and some add a
+#: suffix of their own (s3rver: 22 bytes, ``._S3rver_metadata.json``).
+MAX_SEGMENT_BYTES = 200
 SCHEMA_VERSION = 1
 
 _MAX_MS = 9_999_999_999_999
@@ -192,9 +196,10 @@ class ImageSummary:
 
 
 def index_key(prefix: str, record: ImageRecord) -> str:
-    """``<prefix>gallery-kit/index/<id>.<base64url JSON>``, at most :data:`MAX_KEY_BYTES`."""
+    """``<prefix>gallery-kit/index/<id>.<base64url JSON>``, the summary cut into ``/``-separated
+    parts of at most :data:`MAX_SEGMENT_BYTES`, the whole at most :data:`MAX_KEY_BYTES`; the
+    prompt is shortened (and marked so) where it does not fit."""
     start = f"{prefix}{INDEX_DIR}{record.id}."
-    room = MAX_KEY_BYTES - len(start.encode("utf-8"))
     fields_: dict[str, Any] = {"m": record.model_id}
     if record.operation:
         fields_["o"] = record.operation
@@ -203,19 +208,42 @@ def index_key(prefix: str, record: ImageRecord) -> str:
 
     def encode(length: int) -> str:
         cut = length < len(record.prompt)
-        return _b64(dict(fields_, p=record.prompt[:length], **({"t": 1} if cut else {})))
+        return _split(
+            start, _b64(dict(fields_, p=record.prompt[:length], **({"t": 1} if cut else {})))
+        )
 
-    if len(whole := encode(len(record.prompt))) <= room:
-        return start + whole
+    def fits(key: str) -> bool:
+        return len(key.encode("utf-8")) <= MAX_KEY_BYTES
+
+    if fits(whole := encode(len(record.prompt))):
+        return whole
     # The longest prefix of the prompt that fits (binary search: a few encodes at most).
     low, high = 0, len(record.prompt) - 1
     while low < high:
         middle = (low + high + 1) // 2
-        if len(encode(middle)) <= room:
+        if fits(encode(middle)):
             low = middle
         else:
             high = middle - 1
-    return start + encode(low)
+    return encode(low)
+
+
+def _split(start: str, encoded: str) -> str:
+    """``start + encoded`` with a ``/`` wherever a part would pass :data:`MAX_SEGMENT_BYTES`
+    (base64url has no ``/`` of its own, so the reader just takes them out again)."""
+    head = start.rsplit("/", 1)[-1]
+    first = MAX_SEGMENT_BYTES - len(head.encode("utf-8"))
+    parts = [encoded[:first]]
+    rest = encoded[first:]
+    while rest:
+        parts.append(rest[:MAX_SEGMENT_BYTES])
+        rest = rest[MAX_SEGMENT_BYTES:]
+    return start + "/".join(parts)
+
+
+def segments_fit(key: str) -> bool:
+    """Whether every ``/``-separated part of ``key`` is within :data:`MAX_SEGMENT_BYTES`."""
+    return all(len(part.encode("utf-8")) <= MAX_SEGMENT_BYTES for part in key.split("/"))
 
 
 def _b64(value: dict[str, Any]) -> str:
@@ -232,6 +260,8 @@ def summary_from_index_key(prefix: str, key: str) -> ImageSummary | str | None:
     image_id, _, encoded = key[len(start) :].partition(".")
     if not is_image_id(image_id):
         return None
+    # Written in parts ("/"-separated) since 2026-12; older keys hold it in one.
+    encoded = encoded.replace("/", "")
     try:
         raw = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     except (binascii.Error, ValueError):

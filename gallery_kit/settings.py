@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gallery_kit.bedrock.families import get_model
 from gallery_kit.errors import ConfigError
+from gallery_kit.records import MAX_SEGMENT_BYTES
 
 #: Path of the ``.env`` file to read; empty disables it. Unset: search upwards from the cwd.
 ENV_FILE_VAR = "GALLERY_ENV_FILE"
@@ -163,6 +164,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"GALLERY_PREFIX={prefix!r} has characters S3 keys should not; use letters, "
             "digits and - _ . / (e.g. team-a/)."
+        )
+    long_part = next(
+        (p for p in prefix.split("/") if len(p.encode("utf-8")) > MAX_SEGMENT_BYTES), None
+    )
+    if long_part is not None:
+        raise ConfigError(
+            f"GALLERY_PREFIX has a part of {len(long_part.encode('utf-8'))} bytes; keep each "
+            f"part between slashes within {MAX_SEGMENT_BYTES} bytes (S3-compatible stores on a "
+            "filesystem cap a name at 255)."
         )
     if prefix and not prefix.endswith("/"):
         prefix += "/"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,24 +52,100 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+# --- S3: moto, and s3rver as a second, independent implementation ---------------------------
+
+S3_IMPLEMENTATIONS = ("moto", "s3rver")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--s3",
+        default=",".join(S3_IMPLEMENTATIONS),
+        help="S3 servers the tests marked every_s3 run against (default: moto,s3rver)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "every_s3: also run against s3rver, a second S3 implementation (--s3)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``s3_impl`` is moto, or every server chosen by --s3 for tests marked ``every_s3``."""
+    if "s3_impl" not in metafunc.fixturenames:
+        return
+    chosen = [s.strip() for s in str(metafunc.config.getoption("--s3")).split(",") if s.strip()]
+    unknown = set(chosen) - set(S3_IMPLEMENTATIONS)
+    if unknown:
+        raise pytest.UsageError(f"--s3: unknown server(s) {sorted(unknown)}")
+    every = metafunc.definition.get_closest_marker("every_s3") is not None
+    impls = chosen if every else ["moto"]
+    metafunc.parametrize("s3_impl", impls, ids=[f"on-{i}" for i in impls] if every else None)
+
+
+@pytest.fixture(scope="session")
+def s3rver_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """s3rver on 127.0.0.1, installed from its lock file on first use (npm ci)."""
+    from tests.support import s3rver_server as s3rver
+
+    binary = s3rver.ensure_installed()
+    if binary is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the s3rver tests: {s3rver.INSTALL_HINT}")
+        pytest.skip(s3rver.INSTALL_HINT)
+    holder: dict[str, s3rver.S3rver] = {}
+    base = tmp_path_factory.mktemp("s3rver")
+
+    def running() -> s3rver.S3rver:
+        # A crash (e.g. a name its filesystem refuses) must not take the next tests with it.
+        server = holder.get("server")
+        if server is None or not server.alive():
+            directory = base / f"data-{len(holder)}-{time.monotonic_ns()}"
+            directory.mkdir()
+            holder["server"] = server = s3rver.S3rver(binary, directory)
+        return server
+
+    try:
+        yield running
+    finally:
+        if "server" in holder:
+            holder["server"].stop()
+
+
 @pytest.fixture
-def s3_endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A clean moto S3, reached by boto3 through AWS_ENDPOINT_URL_S3."""
+def s3_endpoint(
+    s3_impl: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """A clean S3 (moto, or s3rver for tests marked every_s3), reached by boto3 through
+    AWS_ENDPOINT_URL_S3."""
+    if s3_impl == "s3rver":
+        from tests.support import s3rver_server as s3rver
+
+        url = request.getfixturevalue("s3rver_server")().url
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3rver.ACCESS_KEY)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3rver.SECRET_KEY)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", url)
+        return url
     import urllib.request
 
+    moto_server = request.getfixturevalue("moto_server")
     # A fixed http://127.0.0.1 URL of our own server.
     reset = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")  # noqa: S310
     urllib.request.urlopen(reset).read()  # noqa: S310
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
-    return moto_server
+    return str(moto_server)
 
 
 @pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """An empty bucket in moto, with S3_BUCKET_NAME pointing at it (AWS mode)."""
+def bucket(s3_impl: str, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty bucket, with S3_BUCKET_NAME pointing at it (AWS mode). moto is reset for each
+    test; s3rver keeps its data, so each test gets a bucket of its own there."""
+    import uuid
+
     import boto3
 
-    name = "gallery-kit-test"
+    name = "gallery-kit-test" if s3_impl == "moto" else f"gk-test-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=name)
     monkeypatch.setenv("S3_BUCKET_NAME", name)
     monkeypatch.setenv("S3_REGION", "us-east-1")

@@ -254,7 +254,9 @@ def test_aws_reindex_lists_images_an_older_version_stored(
 
     done = gk("reindex", "--json", cwd=tmp_path)
     assert done.code == 0, done.stderr
-    assert done.row == {"indexed": [image_id], "unlisted": []}
+    assert done.row == {"indexed": [image_id], "unlisted": [], "rewritten": []}
     assert [r["id"] for r in gk("list", "--json", cwd=tmp_path).rows] == [image_id]
     again = gk("reindex", cwd=tmp_path)
-    assert again.stdout.strip() == "indexed 0, unlisted 0 (metadata gone)"
+    assert again.stdout.strip() == (
+        "indexed 0, unlisted 0 (metadata gone), rewritten 0 (keys in the new form)"
+    )

@@ -35,6 +35,9 @@ from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox
 from gallery_kit.stores.s3 import S3Store
 
+# Against moto and s3rver, a second S3 implementation (conftest: --s3).
+pytestmark = pytest.mark.every_s3
+
 T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
@@ -81,7 +84,7 @@ def put_new(case: StoreCase, when: datetime, prompt: str = "a cat") -> tuple[Ima
 
 
 @pytest.fixture(params=["local", "s3"])
-def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreCase]:
+def case(request: pytest.FixtureRequest, tmp_path: Path, s3_impl: str) -> Iterator[StoreCase]:
     if request.param == "local":
         root = tmp_path / "store"
         store = LocalStore(root)
@@ -381,7 +384,7 @@ def test_uri_names_the_location(case: StoreCase) -> None:
     record, _ = put_new(case, T0)
     uri = case.store.uri(record.original_key)
     if isinstance(case.store, S3Store):
-        assert uri == f"s3://gallery-kit-test/{record.original_key}"
+        assert uri == f"s3://{case.store.bucket}/{record.original_key}"
     else:
         assert Path(uri).read_bytes() == case.store.read_original(record)
 

@@ -277,9 +277,14 @@ def _cmd_sync(gallery: Gallery, args: argparse.Namespace) -> int:
 def _cmd_reindex(gallery: Gallery, args: argparse.Namespace) -> int:
     report = gallery.reindex()
     if args.json:
-        _print_json({"indexed": report.added, "unlisted": report.removed})
+        _print_json(
+            {"indexed": report.added, "unlisted": report.removed, "rewritten": report.rewritten}
+        )
     else:
-        print(f"indexed {len(report.added)}, unlisted {len(report.removed)} (metadata gone)")
+        print(
+            f"indexed {len(report.added)}, unlisted {len(report.removed)} (metadata gone), "
+            f"rewritten {len(report.rewritten)} (keys in the new form)"
+        )
     for reason in report.problems:
         print(f"gallery-kit: not indexed: {reason}", file=sys.stderr)
     return 1 if report.problems else 0

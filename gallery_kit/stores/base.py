@@ -38,6 +38,8 @@ class ReindexReport:
 
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    #: Index keys written by an earlier version in one long part, written again in parts.
+    rewritten: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 

@@ -18,15 +18,12 @@ from gallery_kit.errors import (
     StorageError,
 )
 from gallery_kit.records import (
-    META_DIR,
-    ROOT,
     ImageRecord,
     ImageSummary,
     check_image_id,
     child_marker_key,
     children_prefix,
     id_from_child_key,
-    id_from_meta_key,
     index_key,
     index_prefix,
     index_start_after,
@@ -38,13 +35,11 @@ from gallery_kit.records import (
     thumbnail_key,
 )
 from gallery_kit.stores.base import (
-    IMAGE_EXTENSIONS,
-    ForeignObject,
     Listing,
     Page,
-    ReindexReport,
 )
 from gallery_kit.stores.s3_client import map_s3_error, s3_client
+from gallery_kit.stores.s3_scans import WholeGalleryScans
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -57,7 +52,7 @@ _CACHE_SIZE = 4096
 IMMUTABLE = "private, max-age=31536000, immutable"
 
 
-class S3Store:
+class S3Store(WholeGalleryScans):
     """Images in ``s3://bucket/prefix``. The client is shared across threads, as boto3 advises."""
 
     def __init__(
@@ -253,46 +248,6 @@ class S3Store:
             log.info("cannot read %s: %s", key, exc)
             return None
 
-    def _keys(self, prefix: str) -> list[str]:
-        keys: list[str] = []
-        try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
-            ):
-                keys.extend(o["Key"] for o in page.get("Contents", []))
-        except (ClientError, BotoCoreError) as exc:
-            raise map_s3_error(exc, self.bucket, prefix, "ListBucket") from exc
-        return keys
-
-    def reindex(self) -> ReindexReport:
-        """Index every image whose metadata has no index key; drop index keys with no metadata.
-        Lists the whole gallery: a command to run once after upgrading, not per page."""
-        report = ReindexReport()
-        stored = {
-            i
-            for i in (id_from_meta_key(self.prefix, k) for k in self._keys(self.prefix + META_DIR))
-            if i
-        }
-        indexed: dict[str, str] = {}
-        for key in self._keys(index_prefix(self.prefix)):
-            summary = summary_from_index_key(self.prefix, key)
-            if summary is not None:
-                indexed[summary if isinstance(summary, str) else summary.id] = key
-        for image_id, key in sorted(indexed.items()):
-            if image_id not in stored:
-                self._delete_keys([key], image_id)
-                report.removed.append(image_id)
-        missing = sorted(stored - indexed.keys())
-        for image_id, got in zip(
-            missing, self._pool.map(self._get_or_problem, missing), strict=True
-        ):
-            if isinstance(got, str):
-                report.problems.append(got)
-                continue
-            self._put(index_key(self.prefix, got), b"", "application/octet-stream")
-            report.added.append(image_id)
-        return report
-
     def _get_or_problem(self, image_id: str) -> ImageRecord | str:
         try:
             return self.get(image_id)
@@ -373,24 +328,3 @@ class S3Store:
             Params={"Bucket": self.bucket, "Key": self._check_key(key)},
             ExpiresIn=self.url_expiry_s,
         )
-
-    def foreign_objects(self) -> list[ForeignObject]:
-        """Walk the prefix folder by folder, skipping ours, so the cost follows foreign data."""
-        found: list[ForeignObject] = []
-        pending = [self.prefix]
-        paginator = self.client.get_paginator("list_objects_v2")
-        try:
-            while pending:
-                folder = pending.pop()
-                for page in paginator.paginate(Bucket=self.bucket, Prefix=folder, Delimiter="/"):
-                    for common in page.get("CommonPrefixes", []):
-                        sub = common.get("Prefix", "")
-                        if sub != self.prefix + ROOT:
-                            pending.append(sub)
-                    for obj in page.get("Contents", []):
-                        key = obj["Key"]
-                        if key.lower().endswith(IMAGE_EXTENSIONS):
-                            found.append(ForeignObject(key, obj["Size"], obj["LastModified"]))
-        except (ClientError, BotoCoreError) as exc:
-            raise map_s3_error(exc, self.bucket, self.prefix, "ListBucket") from exc
-        return found

@@ -15,6 +15,7 @@ from gallery_kit.errors import (
     StorageError,
     no_credentials,
 )
+from gallery_kit.records import MAX_KEY_BYTES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -76,7 +77,9 @@ def map_s3_error(exc: Exception, bucket: str, key: str | None, action: str) -> G
                 f"S3 did not accept the credentials ({code}); refresh them "
                 "(`aws sso login`, or check AWS_PROFILE)."
             )
-        message = error.get("Message") or code
+        message = str(error.get("Message") or code)
+        if action == "PutObject" and key and refuses_name(code, message):
+            return StorageError(key_refused(bucket, key, f"{code}: {message}"))
         return StorageError(f"S3 {action} on {where} failed: {message}. Try again.")
     from botocore.exceptions import NoCredentialsError, PartialCredentialsError
 
@@ -88,3 +91,25 @@ def map_s3_error(exc: Exception, bucket: str, key: str | None, action: str) -> G
             "S3_REGION and AWS_ENDPOINT_URL_S3."
         )
     return StorageError(f"S3 {action} on {where} failed: {exc}")
+
+
+#: Error codes and words S3-compatible stores answer a key they cannot store by its name with.
+_NAME_CODES = {"KeyTooLongError", "XMinioInvalidObjectName", "InvalidObjectName"}
+_NAME_WORDS = ("too long", "name too long", "enametoolong", "invalid object name")
+
+
+def refuses_name(code: str, message: str) -> bool:
+    low = message.lower()
+    return code in _NAME_CODES or any(word in low for word in _NAME_WORDS)
+
+
+def key_refused(bucket: str, key: str, detail: str) -> str:
+    """One line for a key the store will not take: its length, its longest part, the limits."""
+    longest = max(len(part.encode("utf-8")) for part in key.split("/"))
+    return (
+        f"s3://{bucket} refused the key {key[:80]!r}… ({len(key.encode('utf-8'))} bytes, longest "
+        f"part {longest} bytes; {detail}): Amazon S3 takes keys up to {MAX_KEY_BYTES:,} bytes, "
+        "filesystem-backed stores such as MinIO 255 bytes a part. The image stays in the "
+        "outbox on this machine (`gallery-kit sync` sends it again): shorten GALLERY_PREFIX, "
+        "or use a store that takes longer names."
+    )
