@@ -25,27 +25,30 @@ from gallery_kit.records import INDEX_DIR, meta_key
 from tests.bedrock_endpoint import BedrockEndpoint
 from tests.faults import FaultyProxy
 
+# Against moto and s3rver, a second S3 implementation (conftest: --s3).
+pytestmark = pytest.mark.every_s3
+
 SMALL = {"width": 320, "height": 320}
 
 
 @pytest.fixture
-def proxy(bucket: str, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultyProxy]:
-    """S3 (moto) reached through a proxy that can fail, hang or go down."""
-    with FaultyProxy(moto_server) as p:
+def proxy(bucket: str, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultyProxy]:
+    """S3 (moto or s3rver) reached through a proxy that can fail, hang or go down."""
+    with FaultyProxy(s3_endpoint) as p:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", p.url)
         yield p
 
 
-def direct_s3(moto_server: str) -> object:
-    return boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
+def direct_s3(s3_endpoint: str) -> object:
+    return boto3.client("s3", region_name="us-east-1", endpoint_url=s3_endpoint)
 
 
-def stored_originals(moto_server: str, bucket: str) -> dict[str, bytes]:
-    """id → original bytes of every listed image (its index key), read straight from moto
+def stored_originals(s3_endpoint: str, bucket: str) -> dict[str, bytes]:
+    """id → original bytes of every listed image (its index key), read straight from the S3 server
     (not through the proxy); its metadata and thumbnail must be there too."""
     import json
 
-    s3 = direct_s3(moto_server)
+    s3 = direct_s3(s3_endpoint)
     out = {}
     paginator = s3.get_paginator("list_objects_v2")  # type: ignore[attr-defined]
     for page in paginator.paginate(Bucket=bucket, Prefix=INDEX_DIR):
@@ -67,7 +70,7 @@ def test_hundred_images_with_30_percent_of_s3_writes_failing(
     proxy: FaultyProxy,
     bedrock: BedrockEndpoint,
     bucket: str,
-    moto_server: str,
+    s3_endpoint: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")
@@ -87,7 +90,7 @@ def test_hundred_images_with_30_percent_of_s3_writes_failing(
         if not gallery.outbox.ids():
             break
         gallery.sync_outbox()
-    stored = stored_originals(moto_server, bucket)
+    stored = stored_originals(s3_endpoint, bucket)
     sent = {sha(image) for image in bedrock.sent_images}
     print(
         f"\nreliability: generated {len(bedrock.sent_images)}, stored {len(stored)}, "
@@ -107,7 +110,7 @@ def test_s3_down_mid_run_then_back(
     proxy: FaultyProxy,
     bedrock: BedrockEndpoint,
     bucket: str,
-    moto_server: str,
+    s3_endpoint: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")
@@ -134,7 +137,7 @@ def test_s3_down_mid_run_then_back(
         "during the outage",
         "before the outage",
     ]
-    assert len(stored_originals(moto_server, bucket)) == 4
+    assert len(stored_originals(s3_endpoint, bucket)) == 4
 
 
 def _cli() -> list[str]:
@@ -145,7 +148,7 @@ def test_killed_between_model_answer_and_upload_loses_nothing(
     proxy: FaultyProxy,
     bedrock: BedrockEndpoint,
     bucket: str,
-    moto_server: str,
+    s3_endpoint: str,
     hermetic_env: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -166,7 +169,7 @@ def test_killed_between_model_answer_and_upload_loses_nothing(
     process.send_signal(signal.SIGKILL)  # like a kernel killed mid-upload
     process.wait(timeout=10)
     proxy.release()
-    assert stored_originals(moto_server, bucket) == {}
+    assert stored_originals(s3_endpoint, bucket) == {}
 
     sync = subprocess.run(
         [*_cli(), "sync", "--json"],
@@ -177,7 +180,7 @@ def test_killed_between_model_answer_and_upload_loses_nothing(
         check=False,
     )
     assert sync.returncode == 0, sync.stderr
-    stored = stored_originals(moto_server, bucket)
+    stored = stored_originals(s3_endpoint, bucket)
     assert len(stored) == 1
     assert [sha(b) for b in stored.values()] == [sha(bedrock.sent_images[0])]
     assert list(outbox.glob("*/meta.json")) == []
@@ -186,7 +189,7 @@ def test_killed_between_model_answer_and_upload_loses_nothing(
 def test_four_sessions_generate_at_once(
     bedrock: BedrockEndpoint,
     bucket: str,
-    moto_server: str,
+    s3_endpoint: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -227,7 +230,7 @@ def test_four_sessions_generate_at_once(
         ids += [line.split('"id": "')[1].split('"')[0] for line in out.splitlines()]
     assert len(ids) == 40
     assert len(set(ids)) == 40
-    stored = stored_originals(moto_server, bucket)
+    stored = stored_originals(s3_endpoint, bucket)
     assert sorted(stored) == sorted(ids)  # none overwritten, none missing
     assert len({sha(b) for b in stored.values()}) == 40
 
