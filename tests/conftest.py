@@ -6,7 +6,6 @@ Nothing here mocks gallery_kit: the AWS path runs over real HTTP against servers
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,12 +84,6 @@ def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.url)
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", endpoint.url)
         yield endpoint
-
-
-def chromium_path() -> str | None:
-    return shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
 
 
 @pytest.fixture

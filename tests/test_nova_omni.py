@@ -16,7 +16,7 @@ from gallery_kit.bedrock.families.nova_omni import generation_text, nearest_aspe
 from gallery_kit.errors import AccessDenied, GenerationError, InvalidRequest
 from tests.bedrock_converse import converse_images, converse_texts
 from tests.bedrock_endpoint import BedrockEndpoint, Reply, image_size, stand_in_of
-from tests.cli_runner import gk, one_line_error
+from tests.support.cli_runner import gk, one_line_error
 
 OMNI = "us.amazon.nova-2-omni-v1:0"
 GLOBAL_OMNI = "global.amazon.nova-2-omni-v1:0"

@@ -23,7 +23,7 @@ from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.errors import GalleryError
 from gallery_kit.records import INDEX_DIR, meta_key
 from tests.bedrock_endpoint import BedrockEndpoint
-from tests.faults import FaultyProxy
+from tests.support.faults import FaultyProxy
 
 SMALL = {"width": 320, "height": 320}
 
