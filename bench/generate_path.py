@@ -52,7 +52,7 @@ from bench._common import (
     realistic_png,
     save_chart,
 )
-from tests.bedrock_endpoint import BedrockEndpoint
+from tests.support.bedrock import BedrockEndpoint
 
 MODEL_ID = "amazon.nova-canvas-v1:0"
 BUCKET = "gk-bench-generate"

@@ -78,7 +78,7 @@ def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The local Bedrock endpoint, reached through AWS_ENDPOINT_URL_BEDROCK_RUNTIME (InvokeModel)
     and AWS_ENDPOINT_URL_BEDROCK (the control plane's ListFoundationModels)."""
-    from tests.bedrock_endpoint import BedrockEndpoint
+    from tests.support.bedrock import BedrockEndpoint
 
     with BedrockEndpoint() as endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.url)
@@ -94,13 +94,8 @@ def nova_canvas(monkeypatch: pytest.MonkeyPatch) -> str:
     documented limits) choose it explicitly; the local endpoint's listing shows it as LEGACY in
     us-east-1, as Bedrock does for accounts that used it. Use it before ``bedrock``.
     """
-    from tests import bedrock_endpoint
+    from tests.support.bedrock import DEFAULT_FOUNDATION_MODELS, NOVA_CANVAS, NOVA_CANVAS_LEGACY
 
-    model_id = bedrock_endpoint.NOVA_CANVAS
-    monkeypatch.setenv("BEDROCK_MODEL_ID", model_id)
-    monkeypatch.setitem(
-        bedrock_endpoint.DEFAULT_FOUNDATION_MODELS,
-        "us-east-1",
-        [bedrock_endpoint.NOVA_CANVAS_LEGACY],
-    )
-    return model_id
+    monkeypatch.setenv("BEDROCK_MODEL_ID", NOVA_CANVAS)
+    monkeypatch.setitem(DEFAULT_FOUNDATION_MODELS, "us-east-1", [NOVA_CANVAS_LEGACY])
+    return NOVA_CANVAS

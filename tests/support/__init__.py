@@ -1,5 +1,7 @@
 """What the tests stand on, and no tests: pytest collects nothing here.
 
+* ``bedrock`` - the local Bedrock endpoint (a package: the server, one module per request
+  family, the request-shape checks they share);
 * ``browser`` - the real ``gallery-kit serve`` in a subprocess and Debian's Chromium through
   Playwright (a pytest plugin: the root ``conftest.py`` registers its fixtures once);
 * ``cli_runner`` - the installed ``gallery-kit`` console script, run in a subprocess;

@@ -5,7 +5,7 @@ botocore's ``bedrock-runtime`` client speaks it:
 
 * request: ``POST /model/{modelId}/invoke``, JSON body, SigV4 ``Authorization`` header;
 * also ``POST /model/{modelId}/converse`` (Converse) for Amazon Nova 2 Omni (preview), checked
-  and answered by ``tests/bedrock_converse.py``;
+  and answered by ``converse``;
 * also the control plane's ``GET /foundation-models`` (ListFoundationModels), for boto3's
   ``bedrock`` client through ``AWS_ENDPOINT_URL_BEDROCK``: a scripted list per region;
 * success: ``200``, ``Content-Type: application/json``, the model's JSON body;
@@ -1330,10 +1330,10 @@ class BedrockEndpoint:
                 h, "UnknownOperationException", f"Unknown operation {h.command} {path}"
             )
             return
-        from tests import bedrock_converse
+        from tests.support.bedrock import converse
 
-        if bedrock_converse.handles(path, model_id):
-            bedrock_converse.respond(self, h, raw, body, model_id, path)
+        if converse.handles(path, model_id):
+            converse.respond(self, h, raw, body, model_id, path)
             return
 
         family = model_family(model_id)

@@ -1,8 +1,8 @@
 """Bedrock Runtime ``Converse`` for Amazon Nova 2 Omni (preview), served by the local endpoint.
 
-``tests.bedrock_endpoint.BedrockEndpoint`` routes ``POST /model/{modelId}/converse`` (and an
+``server.BedrockEndpoint`` routes ``POST /model/{modelId}/converse`` (and an
 ``InvokeModel`` aimed at an Omni id, which gallery_kit must not send) here. Everything else —
-auth, scripting with ``Reply``, recording — stays in ``bedrock_endpoint``.
+auth, scripting with ``Reply``, recording — stays in ``server``.
 
 Request checks follow botocore's own service model (bedrock-runtime 2023-09-30, shapes
 ``ConverseRequest``, ``Message``, ``ContentBlock``, ``ImageBlock``, ``ImageSource``,
@@ -13,7 +13,7 @@ the JSON, as botocore sends them. A violation answers ``400 ValidationException`
 ``endpoint.violations``.
 
 The ok answer is a ``ConverseResponse``: an assistant message with an optional text block
-(``endpoint.converse_text``) and one PNG image block from ``bedrock_endpoint._render`` (it carries
+(``endpoint.converse_text``) and one PNG image block from ``server._render`` (it carries
 the ``c2pa-stand-in`` tEXt chunk and is appended to ``endpoint.sent_images``). Its size follows an
 aspect ratio written in the last user text ("... in 16:9 aspect ratio"), else the newest input
 image's size (an edit), else 1024x1024.
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from tests.bedrock_endpoint import (
+from tests.support.bedrock.server import (
     MESSAGES,
     Reply,
     _Abort,
@@ -49,7 +49,7 @@ from tests.bedrock_endpoint import (
 )
 
 if TYPE_CHECKING:
-    from tests.bedrock_endpoint import BedrockEndpoint, _Handler
+    from tests.support.bedrock.server import BedrockEndpoint, _Handler
 
 __all__ = [
     "CONVERSE_IMAGE_FORMATS",
@@ -604,7 +604,7 @@ def _play(ep: BedrockEndpoint, h: _Handler, reply: Reply, plan: _ConversePlan) -
     if ep.converse_text is not None:
         content.append({"text": ep.converse_text})
         tokens += _text_tokens(ep.converse_text)
-    # ep._image renders with bedrock_endpoint._render and records the PNG in sent_images.
+    # ep._image renders with server._render and records the PNG in sent_images.
     image = "not base64!!" if kind == "bad_base64" else ep._image(plan.render, 0)
     content.append({"image": {"format": "png", "source": {"bytes": image}}})
     w, h_ = plan.full_size
