@@ -27,6 +27,11 @@ Sources of the facts and wordings are given next to each constant ("[AWS doc]", 
 messages observed in public bug reports, "[guessed]").
 """
 
+from tests.support.bedrock.control_plane import (
+    DEFAULT_FOUNDATION_MODELS,
+    NOVA_CANVAS_LEGACY,
+    foundation_model,
+)
 from tests.support.bedrock.converse import (
     CONVERSE_IMAGE_FORMATS,
     CONVERSE_MESSAGES,
@@ -39,21 +44,11 @@ from tests.support.bedrock.converse import (
     omni_output_size,
     requested_ratio,
 )
-from tests.support.bedrock.server import (
-    DEFAULT_FOUNDATION_MODELS,
-    ERROR_STATUS,
-    MESSAGES,
-    NOVA_CANVAS,
-    NOVA_CANVAS_LEGACY,
-    NOVA_SEED_MAX,
-    STABILITY_ASPECT_SIZES,
-    BedrockEndpoint,
-    RecordedRequest,
-    Reply,
-    foundation_model,
-    image_size,
-    stand_in_of,
-)
+from tests.support.bedrock.images import image_size, stand_in_of
+from tests.support.bedrock.nova_canvas import NOVA_CANVAS, NOVA_SEED_MAX
+from tests.support.bedrock.replies import ERROR_STATUS, MESSAGES, Reply
+from tests.support.bedrock.server import BedrockEndpoint, RecordedRequest
+from tests.support.bedrock.stability import STABILITY_ASPECT_SIZES
 
 __all__ = [
     "CONVERSE_IMAGE_FORMATS",

@@ -13,7 +13,7 @@ the JSON, as botocore sends them. A violation answers ``400 ValidationException`
 ``endpoint.violations``.
 
 The ok answer is a ``ConverseResponse``: an assistant message with an optional text block
-(``endpoint.converse_text``) and one PNG image block from ``server._render`` (it carries
+(``endpoint.converse_text``) and one PNG image block from ``images.render`` (it carries
 the ``c2pa-stand-in`` tEXt chunk and is appended to ``endpoint.sent_images``). Its size follows an
 aspect ratio written in the last user text ("... in 16:9 aspect ratio"), else the newest input
 image's size (an edit), else 1024x1024.
@@ -38,15 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from tests.support.bedrock.server import (
-    MESSAGES,
-    Reply,
-    _Abort,
-    _Checker,
-    _json_type,
-    _Plan,
-    model_family,
-)
+from tests.support.bedrock.checks import Checker, json_type
+from tests.support.bedrock.images import Plan
+from tests.support.bedrock.replies import MESSAGES, Reply
 
 if TYPE_CHECKING:
     from tests.support.bedrock.server import BedrockEndpoint, _Handler
@@ -236,14 +230,14 @@ _JSON_TYPES = {
 }
 
 
-def _shallow(value: Any, shape_name: str, path: str, c: _Checker) -> None:
+def _shallow(value: Any, shape_name: str, path: str, c: Checker) -> None:
     """A type check by the botocore shape's type, for members not checked in depth."""
     shape = _shapes()[shape_name]
     if shape.get("document"):
         return
     expected = _JSON_TYPES.get(shape["type"])
     if expected is not None and not isinstance(value, expected[0]):
-        c.add(path, f"expected type: {expected[1]}, found: {_json_type(value)}")
+        c.add(path, f"expected type: {expected[1]}, found: {json_type(value)}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,12 +254,12 @@ class _State:
 
 @dataclass
 class _ConversePlan:
-    render: _Plan
+    render: Plan
     full_size: tuple[int, int]
     input_tokens: int
 
 
-def _check_request(model_id: str, body: Any, c: _Checker, small: bool) -> _ConversePlan | None:
+def _check_request(model_id: str, body: Any, c: Checker, small: bool) -> _ConversePlan | None:
     members = _body_members()
     b = c.obj(body, "#", required=["messages"], optional=[k for k in members if k != "messages"])
     if b is None:
@@ -302,16 +296,16 @@ def _check_request(model_id: str, body: Any, c: _Checker, small: bool) -> _Conve
     seed = int.from_bytes(digest.digest()[:4], "big")
     text_chars = sum(len(t) for t in state.texts) + sum(len(t) for t in system_texts)
     input_tokens = max(1, math.ceil(text_chars / 4)) + IMAGE_INPUT_TOKENS * state.image_blocks
-    render = _Plan("omni", 1, width, height, seed, "png", False, False, salt)
+    render = Plan("omni", 1, width, height, seed, "png", False, False, salt)
     return _ConversePlan(render, size, input_tokens)
 
 
-def _check_messages(b: dict[str, Any], c: _Checker, state: _State) -> None:
+def _check_messages(b: dict[str, Any], c: Checker, state: _State) -> None:
     if "messages" not in b:
         return
     messages = b["messages"]
     if not isinstance(messages, list):
-        c.add("#/messages", f"expected type: JSONArray, found: {_json_type(messages)}")
+        c.add("#/messages", f"expected type: JSONArray, found: {json_type(messages)}")
         return
     if not messages:
         c.add("#/messages", "expected minItems: 1, actual: 0")
@@ -340,7 +334,7 @@ def _check_messages(b: dict[str, Any], c: _Checker, state: _State) -> None:
             continue
         content = m["content"]
         if not isinstance(content, list):
-            c.add(f"{mp}/content", f"expected type: JSONArray, found: {_json_type(content)}")
+            c.add(f"{mp}/content", f"expected type: JSONArray, found: {json_type(content)}")
             continue
         if not content:
             c.add(f"{mp}/content", "expected minItems: 1, actual: 0")
@@ -349,10 +343,10 @@ def _check_messages(b: dict[str, Any], c: _Checker, state: _State) -> None:
             _check_block(block, f"{mp}/content/{j}", role, c, state)
 
 
-def _union_member(value: Any, path: str, shape: str, c: _Checker) -> str | None:
+def _union_member(value: Any, path: str, shape: str, c: Checker) -> str | None:
     """The one member set in a botocore union, or None (and an error)."""
     if not isinstance(value, dict):
-        c.add(path, f"expected type: JSONObject, found: {_json_type(value)}")
+        c.add(path, f"expected type: JSONObject, found: {json_type(value)}")
         return None
     keys = list(value)
     if len(keys) != 1:
@@ -365,14 +359,14 @@ def _union_member(value: Any, path: str, shape: str, c: _Checker) -> str | None:
     return keys[0]
 
 
-def _check_block(block: Any, bp: str, role: str | None, c: _Checker, state: _State) -> None:
+def _check_block(block: Any, bp: str, role: str | None, c: Checker, state: _State) -> None:
     key = _union_member(block, bp, "ContentBlock", c)
     if key is None:
         return
     value = block[key]
     if key == "text":
         if not isinstance(value, str):
-            c.add(f"{bp}/text", f"expected type: String, found: {_json_type(value)}")
+            c.add(f"{bp}/text", f"expected type: String, found: {json_type(value)}")
         elif not value.strip():
             c.add(f"{bp}/text", "is blank; add text to the text field")
         else:
@@ -388,7 +382,7 @@ def _check_block(block: Any, bp: str, role: str | None, c: _Checker, state: _Sta
         c.add(f"{bp}/{key}", "is not modelled by this test endpoint (only text and image blocks)")
 
 
-def _check_image(value: Any, ip: str, c: _Checker) -> tuple[tuple[int, int], bytes] | None:
+def _check_image(value: Any, ip: str, c: Checker) -> tuple[tuple[int, int], bytes] | None:
     img = c.obj(value, ip, required=["format", "source"], optional=list(_members("ImageBlock")))
     if img is None:
         return None
@@ -404,7 +398,7 @@ def _check_image(value: Any, ip: str, c: _Checker) -> tuple[tuple[int, int], byt
         return None
     raw, bp = img["source"]["bytes"], f"{sp}/bytes"
     if not isinstance(raw, str):
-        c.add(bp, f"expected type: String (base64), found: {_json_type(raw)}")
+        c.add(bp, f"expected type: String (base64), found: {json_type(raw)}")
         return None
     try:
         data = base64.b64decode(raw, validate=True)
@@ -435,13 +429,13 @@ def _check_image(value: Any, ip: str, c: _Checker) -> tuple[tuple[int, int], byt
     return size, data
 
 
-def _check_system(b: dict[str, Any], c: _Checker) -> list[str]:
+def _check_system(b: dict[str, Any], c: Checker) -> list[str]:
     texts: list[str] = []
     if "system" not in b:
         return texts
     system = b["system"]
     if not isinstance(system, list):
-        c.add("#/system", f"expected type: JSONArray, found: {_json_type(system)}")
+        c.add("#/system", f"expected type: JSONArray, found: {json_type(system)}")
         return texts
     for i, block in enumerate(system):
         bp = f"#/system/{i}"
@@ -455,7 +449,7 @@ def _check_system(b: dict[str, Any], c: _Checker) -> list[str]:
     return texts
 
 
-def _check_inference_config(b: dict[str, Any], c: _Checker) -> None:
+def _check_inference_config(b: dict[str, Any], c: Checker) -> None:
     if "inferenceConfig" not in b:
         return
     path = "#/inferenceConfig"
@@ -468,7 +462,7 @@ def _check_inference_config(b: dict[str, Any], c: _Checker) -> None:
     if "stopSequences" in cfg:
         stops, sp = cfg["stopSequences"], f"{path}/stopSequences"
         if not isinstance(stops, list):
-            c.add(sp, f"expected type: JSONArray, found: {_json_type(stops)}")
+            c.add(sp, f"expected type: JSONArray, found: {json_type(stops)}")
         elif len(stops) > 2500:  # [botocore] max 2500
             c.add(sp, f"expected maxItems: 2500, actual: {len(stops)}")
         else:
@@ -477,14 +471,14 @@ def _check_inference_config(b: dict[str, Any], c: _Checker) -> None:
                     c.add(f"{sp}/{i}", "expected a non-empty String")
 
 
-def _check_additional_fields(b: dict[str, Any], c: _Checker) -> None:
+def _check_additional_fields(b: dict[str, Any], c: Checker) -> None:
     """A free-form document; the Nova keys seen in public code are checked when present."""
     if "additionalModelRequestFields" not in b:
         return
     path = "#/additionalModelRequestFields"
     extra = b["additionalModelRequestFields"]
     if not isinstance(extra, dict):
-        c.add(path, f"expected type: JSONObject, found: {_json_type(extra)}")
+        c.add(path, f"expected type: JSONObject, found: {json_type(extra)}")
         return
     # [seen] both sample repos: {"reasoningConfig": {"type": "enabled",
     # "maxReasoningEffort": "medium"|"high"}}; "low" and "disabled" are [guessed].
@@ -503,7 +497,7 @@ def _check_additional_fields(b: dict[str, Any], c: _Checker) -> None:
             c.integer(ic, "topK", ip, lo=1)
 
 
-def _check_other(b: dict[str, Any], key: str, shape: str, c: _Checker) -> None:
+def _check_other(b: dict[str, Any], key: str, shape: str, c: Checker) -> None:
     value, path = b[key], f"#/{key}"
     _shallow(value, shape, path, c)
     if key == "serviceTier" and isinstance(value, dict):
@@ -538,6 +532,8 @@ def respond(
         ep._violation(f"{model_id}: Nova 2 Omni must be called through Converse, not InvokeModel")
         ep._send_error(h, "ValidationException", _malformed(["#: use Converse for Nova 2 Omni"]))
         return
+    from tests.support.bedrock.server import model_family
+
     if not is_omni(model_id):
         if model_family(model_id) is not None:
             # The InvokeModel-only image models keep the endpoint's old answer to /converse.
@@ -548,7 +544,7 @@ def respond(
             ep._send_error(h, "ValidationException", MESSAGES["invalid_model_id"])
         return
 
-    c = _Checker()
+    c = Checker()
     content_type = h.headers.get("Content-Type")
     if content_type and content_type.split(";")[0].strip().lower() != "application/json":
         c.add("Content-Type", f"{content_type} is not application/json")
@@ -582,6 +578,8 @@ def _play(ep: BedrockEndpoint, h: _Handler, reply: Reply, plan: _ConversePlan) -
     kind = reply.kind
     if kind == "delay":
         if ep._stopping.wait(reply.seconds):
+            from tests.support.bedrock.server import _Abort
+
             raise _Abort
         _play(ep, h, reply.then or Reply.ok(), plan)
         return
@@ -604,7 +602,7 @@ def _play(ep: BedrockEndpoint, h: _Handler, reply: Reply, plan: _ConversePlan) -
     if ep.converse_text is not None:
         content.append({"text": ep.converse_text})
         tokens += _text_tokens(ep.converse_text)
-    # ep._image renders with server._render and records the PNG in sent_images.
+    # ep._image renders with images.render and records the PNG in sent_images.
     image = "not base64!!" if kind == "bad_base64" else ep._image(plan.render, 0)
     content.append({"image": {"format": "png", "source": {"bytes": image}}})
     w, h_ = plan.full_size
