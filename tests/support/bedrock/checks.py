@@ -95,12 +95,10 @@ class Checker:
         lo: int | None = None,
         hi: int | None = None,
     ) -> int | None:
-        if key not in parent:
+        found = self._numeric(parent, key, path, "Integer")
+        if found is None:
             return None
-        value, here = parent[key], f"{path}/{key}"
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.wrong_type(here, "Integer", value)
-            return None
+        value, here = found
         if isinstance(value, float):
             if not value.is_integer():
                 self.add(here, f"expected type: Integer, found: Number ({value})")
@@ -117,13 +115,23 @@ class Checker:
         lo: float | None = None,
         hi: float | None = None,
     ) -> float | None:
+        found = self._numeric(parent, key, path, "Number")
+        if found is None:
+            return None
+        value, here = found
+        return float(self._bounds(value, here, lo, hi))
+
+    def _numeric(
+        self, parent: dict[str, Any], key: str, path: str, expected: str
+    ) -> tuple[float, str] | None:
+        """``parent[key]`` when it is a JSON number, and its path; None when absent or not one."""
         if key not in parent:
             return None
         value, here = parent[key], f"{path}/{key}"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.wrong_type(here, "Number", value)
+            self.wrong_type(here, expected, value)
             return None
-        return float(self._bounds(value, here, lo, hi))
+        return value, here
 
     def boolean(self, parent: dict[str, Any], key: str, path: str) -> bool | None:
         if key not in parent:

@@ -1,8 +1,8 @@
 """Bedrock Runtime ``Converse`` for Amazon Nova 2 Omni (preview), served by the local endpoint.
 
-``server.BedrockEndpoint`` routes ``POST /model/{modelId}/converse`` (and an
-``InvokeModel`` aimed at an Omni id, which gallery_kit must not send) here. Everything else —
-auth, scripting with ``Reply``, recording — stays in ``server``.
+The endpoint routes ``POST /model/{modelId}/converse`` here (and refuses an ``InvokeModel`` aimed
+at an Omni id, which gallery_kit must not send); auth, scripting with ``Reply``, recording and
+the transport checks stay in ``server`` and ``checks``.
 
 Request checks follow botocore's own service model (bedrock-runtime 2023-09-30, shapes
 ``ConverseRequest``, ``Message``, ``ContentBlock``, ``ImageBlock``, ``ImageSource``,
@@ -13,10 +13,10 @@ the JSON, as botocore sends them. A violation answers ``400 ValidationException`
 ``endpoint.violations``.
 
 The ok answer is a ``ConverseResponse``: an assistant message with an optional text block
-(``endpoint.converse_text``) and one PNG image block from ``images.render`` (it carries
-the ``c2pa-stand-in`` tEXt chunk and is appended to ``endpoint.sent_images``). Its size follows an
-aspect ratio written in the last user text ("... in 16:9 aspect ratio"), else the newest input
-image's size (an edit), else 1024x1024.
+(``endpoint.converse_text``) and one PNG image block rendered like every endpoint image (it
+carries the ``c2pa-stand-in`` tEXt chunk and is appended to ``endpoint.sent_images``). Its size
+follows an aspect ratio written in the last user text ("... in 16:9 aspect ratio"), else the
+newest input image's size (an edit), else 1024x1024.
 
 Sources are noted next to each constant ("[AWS doc]", "[botocore]", "[seen]" for public code or
 bug reports, "[guessed]"); /tmp/omni_facts.md of the task that added this has the long form.
@@ -29,27 +29,23 @@ import binascii
 import contextlib
 import functools
 import hashlib
-import io
-import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PIL import Image
-
-from tests.support.bedrock.checks import Checker, json_type
+from tests.support.bedrock.checks import Checker
 from tests.support.bedrock.images import Plan
 from tests.support.bedrock.replies import MESSAGES, Reply
-
-if TYPE_CHECKING:
-    from tests.support.bedrock.server import BedrockEndpoint, _Handler
 
 __all__ = [
     "CONVERSE_IMAGE_FORMATS",
     "CONVERSE_MESSAGES",
     "OMNI_ASPECT_SIZES",
     "OMNI_MODEL_IDS",
+    "answer",
+    "check",
     "converse_images",
     "converse_texts",
     "is_omni",
@@ -237,7 +233,7 @@ def _shallow(value: Any, shape_name: str, path: str, c: Checker) -> None:
         return
     expected = _JSON_TYPES.get(shape["type"])
     if expected is not None and not isinstance(value, expected[0]):
-        c.add(path, f"expected type: {expected[1]}, found: {json_type(value)}")
+        c.wrong_type(path, expected[1], value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,13 +249,14 @@ class _State:
 
 
 @dataclass
-class _ConversePlan:
+class ConversePlan:
     render: Plan
     full_size: tuple[int, int]
     input_tokens: int
 
 
-def _check_request(model_id: str, body: Any, c: Checker, small: bool) -> _ConversePlan | None:
+def check(model_id: str, body: Any, c: Checker, small: bool) -> ConversePlan | None:
+    """The plan of the ok answer to ``body``, or None (the errors are in ``c``)."""
     members = _body_members()
     b = c.obj(body, "#", required=["messages"], optional=[k for k in members if k != "messages"])
     if b is None:
@@ -297,15 +294,14 @@ def _check_request(model_id: str, body: Any, c: Checker, small: bool) -> _Conver
     text_chars = sum(len(t) for t in state.texts) + sum(len(t) for t in system_texts)
     input_tokens = max(1, math.ceil(text_chars / 4)) + IMAGE_INPUT_TOKENS * state.image_blocks
     render = Plan("omni", 1, width, height, seed, "png", False, False, salt)
-    return _ConversePlan(render, size, input_tokens)
+    return ConversePlan(render, size, input_tokens)
 
 
 def _check_messages(b: dict[str, Any], c: Checker, state: _State) -> None:
     if "messages" not in b:
         return
-    messages = b["messages"]
-    if not isinstance(messages, list):
-        c.add("#/messages", f"expected type: JSONArray, found: {json_type(messages)}")
+    messages = c.array(b["messages"], "#/messages")
+    if messages is None:
         return
     if not messages:
         c.add("#/messages", "expected minItems: 1, actual: 0")
@@ -332,9 +328,8 @@ def _check_messages(b: dict[str, Any], c: Checker, state: _State) -> None:
         previous = role
         if "content" not in m:
             continue
-        content = m["content"]
-        if not isinstance(content, list):
-            c.add(f"{mp}/content", f"expected type: JSONArray, found: {json_type(content)}")
+        content = c.array(m["content"], f"{mp}/content")
+        if content is None:
             continue
         if not content:
             c.add(f"{mp}/content", "expected minItems: 1, actual: 0")
@@ -346,7 +341,7 @@ def _check_messages(b: dict[str, Any], c: Checker, state: _State) -> None:
 def _union_member(value: Any, path: str, shape: str, c: Checker) -> str | None:
     """The one member set in a botocore union, or None (and an error)."""
     if not isinstance(value, dict):
-        c.add(path, f"expected type: JSONObject, found: {json_type(value)}")
+        c.wrong_type(path, "JSONObject", value)
         return None
     keys = list(value)
     if len(keys) != 1:
@@ -366,7 +361,7 @@ def _check_block(block: Any, bp: str, role: str | None, c: Checker, state: _Stat
     value = block[key]
     if key == "text":
         if not isinstance(value, str):
-            c.add(f"{bp}/text", f"expected type: String, found: {json_type(value)}")
+            c.wrong_type(f"{bp}/text", "String", value)
         elif not value.strip():
             c.add(f"{bp}/text", "is blank; add text to the text field")
         else:
@@ -396,14 +391,9 @@ def _check_image(value: Any, ip: str, c: Checker) -> tuple[tuple[int, int], byte
     if key != "bytes":
         c.add(f"{sp}/{key}", "is not modelled by this test endpoint (send the image bytes)")
         return None
-    raw, bp = img["source"]["bytes"], f"{sp}/bytes"
-    if not isinstance(raw, str):
-        c.add(bp, f"expected type: String (base64), found: {json_type(raw)}")
-        return None
-    try:
-        data = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        c.add(bp, "is not valid base64")
+    bp = f"{sp}/bytes"
+    data = c.base64(img["source"]["bytes"], bp, expected="String (base64)")
+    if data is None:
         return None
     if not data:
         c.add(bp, "expected minLength: 1, actual: 0")
@@ -411,14 +401,10 @@ def _check_image(value: Any, ip: str, c: Checker) -> tuple[tuple[int, int], byte
     if len(data) > CONVERSE_IMAGE_MAX_BYTES:
         c.add(bp, f"image of {len(data)} bytes exceeds {CONVERSE_IMAGE_MAX_BYTES} bytes (3.75 MB)")
         return None
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            real = _PIL_FORMATS.get(str(im.format))
-            size = im.size
-            im.load()
-    except Exception:  # Pillow raises many kinds for junk
-        c.add(bp, "is not a decodable image")
+    im = c.decoded(data, bp)
+    if im is None:
         return None
+    real, size = _PIL_FORMATS.get(str(im.format)), im.size
     if real is None:
         c.add(bp, "image data is not PNG, JPEG, GIF or WebP")
         return None
@@ -433,9 +419,8 @@ def _check_system(b: dict[str, Any], c: Checker) -> list[str]:
     texts: list[str] = []
     if "system" not in b:
         return texts
-    system = b["system"]
-    if not isinstance(system, list):
-        c.add("#/system", f"expected type: JSONArray, found: {json_type(system)}")
+    system = c.array(b["system"], "#/system")
+    if system is None:
         return texts
     for i, block in enumerate(system):
         bp = f"#/system/{i}"
@@ -459,16 +444,14 @@ def _check_inference_config(b: dict[str, Any], c: Checker) -> None:
     c.integer(cfg, "maxTokens", path, lo=1)  # [botocore] min 1
     c.number(cfg, "temperature", path, lo=0.0, hi=1.0)  # [botocore] 0..1
     c.number(cfg, "topP", path, lo=0.0, hi=1.0)  # [botocore] 0..1
-    if "stopSequences" in cfg:
-        stops, sp = cfg["stopSequences"], f"{path}/stopSequences"
-        if not isinstance(stops, list):
-            c.add(sp, f"expected type: JSONArray, found: {json_type(stops)}")
-        elif len(stops) > 2500:  # [botocore] max 2500
-            c.add(sp, f"expected maxItems: 2500, actual: {len(stops)}")
-        else:
-            for i, stop in enumerate(stops):
-                if not isinstance(stop, str) or not stop:
-                    c.add(f"{sp}/{i}", "expected a non-empty String")
+    sp = f"{path}/stopSequences"
+    stops = c.array(cfg["stopSequences"], sp) if "stopSequences" in cfg else None
+    if stops is not None and len(stops) > 2500:  # [botocore] max 2500
+        c.add(sp, f"expected maxItems: 2500, actual: {len(stops)}")
+    elif stops is not None:
+        for i, stop in enumerate(stops):
+            if not isinstance(stop, str) or not stop:
+                c.add(f"{sp}/{i}", "expected a non-empty String")
 
 
 def _check_additional_fields(b: dict[str, Any], c: Checker) -> None:
@@ -478,7 +461,7 @@ def _check_additional_fields(b: dict[str, Any], c: Checker) -> None:
     path = "#/additionalModelRequestFields"
     extra = b["additionalModelRequestFields"]
     if not isinstance(extra, dict):
-        c.add(path, f"expected type: JSONObject, found: {json_type(extra)}")
+        c.wrong_type(path, "JSONObject", extra)
         return
     # [seen] both sample repos: {"reasoningConfig": {"type": "enabled",
     # "maxReasoningEffort": "medium"|"high"}}; "low" and "disabled" are [guessed].
@@ -515,115 +498,46 @@ def _check_other(b: dict[str, Any], key: str, shape: str, c: Checker) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Dispatch and answers
+# The answer
 # --------------------------------------------------------------------------------------------
 
 
-def handles(path: str, model_id: str) -> bool:
-    """True for what this module answers: any Converse call, and InvokeModel on an Omni id."""
-    return path.endswith("/converse") or is_omni(model_id)
-
-
-def respond(
-    ep: BedrockEndpoint, h: _Handler, raw: bytes, body: Any, model_id: str, path: str
-) -> None:
-    """Check one request routed here and answer it (auth was checked by the caller)."""
-    if not path.endswith("/converse"):  # InvokeModel on an Omni id
-        ep._violation(f"{model_id}: Nova 2 Omni must be called through Converse, not InvokeModel")
-        ep._send_error(h, "ValidationException", _malformed(["#: use Converse for Nova 2 Omni"]))
-        return
-    from tests.support.bedrock.server import model_family
-
-    if not is_omni(model_id):
-        if model_family(model_id) is not None:
-            # The InvokeModel-only image models keep the endpoint's old answer to /converse.
-            ep._violation(f"unsupported operation: {h.command} {path}")
-            ep._send_error(h, "UnknownOperationException", f"Unknown operation {h.command} {path}")
-        else:
-            ep._violation(f"{model_id}: unknown model identifier (Converse)")
-            ep._send_error(h, "ValidationException", MESSAGES["invalid_model_id"])
-        return
-
-    c = Checker()
-    content_type = h.headers.get("Content-Type")
-    if content_type and content_type.split(";")[0].strip().lower() != "application/json":
-        c.add("Content-Type", f"{content_type} is not application/json")
-    accept = h.headers.get("Accept")
-    if accept and accept.split(";")[0].strip().lower() not in ("application/json", "*/*"):
-        c.add("Accept", f"{accept} is not application/json")
-    plan: _ConversePlan | None = None
-    if not c.errors:
-        if body is None:
-            c.add("#", "request body is not valid JSON" if raw else "request body is empty")
-        else:
-            plan = _check_request(model_id, body, c, ep.small_images)
-    if c.errors or plan is None:
-        errors = c.errors or ["#: request rejected"]
-        for error in errors:
-            ep._violation(f"{model_id}: {error}")
-        ep._send_error(h, "ValidationException", _malformed(errors))
-        return
-    _play(ep, h, ep._next_reply(), plan)
-
-
-def _malformed(errors: list[str]) -> str:
-    return (
-        "Malformed input request: "
-        + "; ".join(errors)
-        + ", please reformat your input and try again."
-    )
-
-
-def _play(ep: BedrockEndpoint, h: _Handler, reply: Reply, plan: _ConversePlan) -> None:
+def answer(
+    reply: Reply,
+    plan: ConversePlan,
+    image: Callable[[Plan, int], str],
+    text: str | None,
+) -> dict[str, Any]:
+    """The ConverseResponse to a valid request, as ``reply`` scripts it (``image`` renders one,
+    base64; ``text`` is the text block before it, None for none)."""
     kind = reply.kind
-    if kind == "delay":
-        if ep._stopping.wait(reply.seconds):
-            from tests.support.bedrock.server import _Abort
-
-            raise _Abort
-        _play(ep, h, reply.then or Reply.ok(), plan)
-        return
-    if kind == "error":
-        ep._send_error(h, reply.code or "ValidationException", reply.message or "", reply.status)
-        return
-    if kind == "garbage":
-        ep._send(h, 200, b"<html><body>502 Bad Gateway</body></html>")
-        return
     if kind in ("text_only", "no_images"):
-        text = reply.message or CONVERSE_MESSAGES["text_only"]
-        _answer(ep, h, plan, [{"text": text}], "end_turn", _text_tokens(text))
-        return
+        words = reply.message or CONVERSE_MESSAGES["text_only"]
+        return _response(plan, [{"text": words}], "end_turn", _text_tokens(words))
     if kind in ("filtered_all", "filtered_some"):
-        text = CONVERSE_MESSAGES["filtered_input" if kind == "filtered_all" else "filtered_output"]
-        _answer(ep, h, plan, [{"text": text}], "content_filtered", _text_tokens(text))
-        return
+        words = CONVERSE_MESSAGES["filtered_input" if kind == "filtered_all" else "filtered_output"]
+        return _response(plan, [{"text": words}], "content_filtered", _text_tokens(words))
     content: list[dict[str, Any]] = []
     tokens = 0
-    if ep.converse_text is not None:
-        content.append({"text": ep.converse_text})
-        tokens += _text_tokens(ep.converse_text)
-    # ep._image renders with images.render and records the PNG in sent_images.
-    image = "not base64!!" if kind == "bad_base64" else ep._image(plan.render, 0)
-    content.append({"image": {"format": "png", "source": {"bytes": image}}})
-    w, h_ = plan.full_size
-    tokens += math.ceil(w / IMAGE_OUTPUT_PATCH) * math.ceil(h_ / IMAGE_OUTPUT_PATCH)
-    _answer(ep, h, plan, content, "end_turn", tokens)
+    if text is not None:
+        content.append({"text": text})
+        tokens += _text_tokens(text)
+    data = "not base64!!" if kind == "bad_base64" else image(plan.render, 0)
+    content.append({"image": {"format": "png", "source": {"bytes": data}}})
+    w, h = plan.full_size
+    tokens += math.ceil(w / IMAGE_OUTPUT_PATCH) * math.ceil(h / IMAGE_OUTPUT_PATCH)
+    return _response(plan, content, "end_turn", tokens)
 
 
 def _text_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4))
 
 
-def _answer(
-    ep: BedrockEndpoint,
-    h: _Handler,
-    plan: _ConversePlan,
-    content: list[dict[str, Any]],
-    stop_reason: str,
-    output_tokens: int,
-) -> None:
+def _response(
+    plan: ConversePlan, content: list[dict[str, Any]], stop_reason: str, output_tokens: int
+) -> dict[str, Any]:
     """A ConverseResponse ([botocore]: output, stopReason, usage, metrics are required)."""
-    payload = {
+    return {
         "output": {"message": {"role": "assistant", "content": content}},
         "stopReason": stop_reason,
         "usage": {
@@ -633,4 +547,3 @@ def _answer(
         },
         "metrics": {"latencyMs": 123},
     }
-    ep._send(h, 200, json.dumps(payload).encode())

@@ -303,9 +303,6 @@ class BedrockEndpoint:
         if h.command != "POST" or not routed:
             self._unsupported(h, path)
             return
-        if converse.handles(path, model_id):
-            converse.respond(self, h, raw, body, model_id, path)
-            return
         family = self._family(h, model_id, path)
         if family is None:
             return
@@ -335,8 +332,28 @@ class BedrockEndpoint:
             self._send_json(h, answer)
 
     def _family(self, h: _Handler, model_id: str, path: str) -> _Family | None:
-        """The request family of a model call, or None when it was answered (misrouted)."""
+        """The request family of a model call, or None when it was answered (misrouted, or an
+        unknown model)."""
+        via_converse = path.endswith("/converse")
         family = model_family(model_id)
+        if converse.is_omni(model_id):
+            if via_converse:
+                return _Family(
+                    lambda body, c: converse.check(model_id, body, c, self.small_images),
+                    lambda reply, plan: converse.answer(
+                        reply, plan, self._image, self.converse_text
+                    ),
+                )
+            text = "Nova 2 Omni must be called through Converse, not InvokeModel"
+            self._violation(f"{model_id}: {text}")
+            self._send_error(
+                h, "ValidationException", malformed(["#: use Converse for Nova 2 Omni"])
+            )
+            return None
+        if via_converse and family is not None:
+            # The InvokeModel-only image models keep the endpoint's old answer to /converse.
+            self._unsupported(h, path)
+            return None
         if family == "nova":
             return _Family(
                 lambda body, c: nova_canvas.check(model_id, body, c, self.nova_seed_max),
@@ -348,7 +365,8 @@ class BedrockEndpoint:
                 lambda body, c: checks(model_id, body, c, self.small_images),
                 lambda reply, plan: stability.answer(reply, plan, self._image),
             )
-        self._violation(f"{model_id}: unknown model identifier")
+        where = " (Converse)" if via_converse else ""
+        self._violation(f"{model_id}: unknown model identifier{where}")
         self._send_error(h, "ValidationException", MESSAGES["invalid_model_id"])
         return None
 
