@@ -33,7 +33,6 @@ from tests.support.bedrock.control_plane import (
     foundation_model,
 )
 from tests.support.bedrock.converse import (
-    CONVERSE_IMAGE_FORMATS,
     CONVERSE_MESSAGES,
     OMNI_ASPECT_SIZES,
     OMNI_MODEL_IDS,
@@ -44,6 +43,7 @@ from tests.support.bedrock.converse import (
     omni_output_size,
     requested_ratio,
 )
+from tests.support.bedrock.converse_shapes import CONVERSE_IMAGE_FORMATS
 from tests.support.bedrock.images import image_size, stand_in_of
 from tests.support.bedrock.nova_canvas import NOVA_CANVAS, NOVA_SEED_MAX
 from tests.support.bedrock.replies import ERROR_STATUS, MESSAGES, Reply
