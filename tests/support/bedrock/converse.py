@@ -214,7 +214,7 @@ def check(model_id: str, body: Any, c: Checker, small: bool) -> ConversePlan | N
     seed = int.from_bytes(digest.digest()[:4], "big")
     text_chars = sum(len(t) for t in request.texts) + sum(len(t) for t in request.system_texts)
     input_tokens = max(1, math.ceil(text_chars / 4)) + IMAGE_INPUT_TOKENS * request.image_blocks
-    render = Plan("omni", 1, width, height, seed, "png", False, False, salt)
+    render = Plan(1, width, height, seed, "png", False, False, salt)
     return ConversePlan(render, size, input_tokens)
 
 

@@ -22,7 +22,6 @@ __all__ = ["Plan", "image_size", "render", "stand_in_of"]
 class Plan:
     """What an ok answer to a valid request carries (the checks of its family made it)."""
 
-    family: str  # "nova" | "stability"
     count: int
     width: int
     height: int

@@ -198,7 +198,6 @@ def check(model_id: str, body: Any, c: Checker, nova_seed_max: int = NOVA_SEED_M
     if c.errors or size is None:
         return None
     return Plan(
-        family="nova",
         count=count if task != "BACKGROUND_REMOVAL" else 1,
         width=size[0],
         height=size[1],

@@ -114,7 +114,7 @@ def check(model_id: str, body: Any, c: Checker, small: bool) -> Plan | None:
     if small:
         w, h = w // 8, h // 8
     real_seed, given = seed_of(seed, f"{model_id}|{prompt}")
-    return Plan("stability", 1, w, h, real_seed, fmt, False, given, f"{model_id}|{prompt}")
+    return Plan(1, w, h, real_seed, fmt, False, given, f"{model_id}|{prompt}")
 
 
 def answer(reply: Reply, plan: Plan, image: Callable[[Plan, int], str]) -> Answer:

@@ -164,7 +164,7 @@ def check(model_id: str, body: Any, c: Checker, small: bool) -> Plan | None:
     if small:
         w, h = max(8, w // 8), max(8, h // 8)
     real_seed, given = seed_of(seed, f"{model_id}|{prompt}")
-    return Plan("stability", 1, w, h, real_seed, fmt, spec.transparent, given, model_id + prompt)
+    return Plan(1, w, h, real_seed, fmt, spec.transparent, given, model_id + prompt)
 
 
 def _check_service_image(spec: _Service, size: tuple[int, int], path: str, c: Checker) -> None:
