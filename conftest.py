@@ -13,7 +13,7 @@ import pytest
 
 # The browser fixtures (one Chromium for the whole session) are registered once, here: imported
 # into two test modules they would start Playwright twice.
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.support.browser"]
 
 _NOTEBOOK_ENV = ("GALLERY_ENV_FILE", "GALLERY_DATA_DIR", "S3_BUCKET_NAME", "GALLERY_GENERATOR")
 

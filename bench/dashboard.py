@@ -53,7 +53,7 @@ from bench._common import (
     median,
     save_chart,
 )
-from tests.browser import CHROMIUM_ARGS  # the browser tests' flags, one list
+from tests.support.browser import CHROMIUM_ARGS  # the browser tests' flags, one list
 
 CHROMIUM = "/usr/bin/chromium"
 BUCKET = "gk-bench-dashboard"

@@ -5,7 +5,7 @@
 
 ``Gallery.from_settings()`` in AWS mode, exactly as the dashboard and CLI build it, against:
 
-* the local Bedrock endpoint of the test suite (``tests/bedrock_endpoint.py``, real HTTP, SigV4,
+* the local Bedrock endpoint of the test suite (``tests/support/bedrock/``, real HTTP, SigV4,
   schema-checked), answering at once with pre-generated realistic PNGs (~1.6 MB at 1024x1024,
   ~6.5 MB at 2048x2032): a subclass serves them from memory instead of drawing images, and times
   its own handling of each request (reading the request, JSON-encoding the answer, writing it);
@@ -52,7 +52,7 @@ from bench._common import (
     realistic_png,
     save_chart,
 )
-from tests.bedrock_endpoint import BedrockEndpoint
+from tests.support.bedrock import BedrockEndpoint
 
 MODEL_ID = "amazon.nova-canvas-v1:0"
 BUCKET = "gk-bench-generate"

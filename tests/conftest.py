@@ -6,7 +6,6 @@ Nothing here mocks gallery_kit: the AWS path runs over real HTTP against servers
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,18 +155,12 @@ def bucket(s3_impl: str, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> s
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The local Bedrock endpoint, reached through AWS_ENDPOINT_URL_BEDROCK_RUNTIME (InvokeModel)
     and AWS_ENDPOINT_URL_BEDROCK (the control plane's ListFoundationModels)."""
-    from tests.bedrock_endpoint import BedrockEndpoint
+    from tests.support.bedrock import BedrockEndpoint
 
     with BedrockEndpoint() as endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.url)
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", endpoint.url)
         yield endpoint
-
-
-def chromium_path() -> str | None:
-    return shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
 
 
 @pytest.fixture
@@ -178,13 +171,8 @@ def nova_canvas(monkeypatch: pytest.MonkeyPatch) -> str:
     documented limits) choose it explicitly; the local endpoint's listing shows it as LEGACY in
     us-east-1, as Bedrock does for accounts that used it. Use it before ``bedrock``.
     """
-    from tests import bedrock_endpoint
+    from tests.support.bedrock import DEFAULT_FOUNDATION_MODELS, NOVA_CANVAS, NOVA_CANVAS_LEGACY
 
-    model_id = bedrock_endpoint.NOVA_CANVAS
-    monkeypatch.setenv("BEDROCK_MODEL_ID", model_id)
-    monkeypatch.setitem(
-        bedrock_endpoint.DEFAULT_FOUNDATION_MODELS,
-        "us-east-1",
-        [bedrock_endpoint.NOVA_CANVAS_LEGACY],
-    )
-    return model_id
+    monkeypatch.setenv("BEDROCK_MODEL_ID", NOVA_CANVAS)
+    monkeypatch.setitem(DEFAULT_FOUNDATION_MODELS, "us-east-1", [NOVA_CANVAS_LEGACY])
+    return NOVA_CANVAS

@@ -14,7 +14,7 @@ from comm.base_comm import BaseComm
 
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.ui.app import GalleryApp, error_page
-from tests.bedrock_endpoint import Reply
+from tests.support.bedrock import Reply
 
 CORE = "stability.stable-image-core-v1:1"
 
@@ -372,7 +372,7 @@ def test_model_picker_marks_what_bedrock_lists(
 def test_model_picker_falls_back_quietly_without_permission(
     bedrock: object, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.bedrock_endpoint import Reply
+    from tests.support.bedrock import Reply
 
     bedrock.foundation_models_reply = Reply.access_denied()  # type: ignore[attr-defined]
     monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")

@@ -18,8 +18,8 @@ import pytest
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.cli.main import main as cli_main
 from gallery_kit.errors import ConfigError, GalleryError, InvalidRequest
-from tests.bedrock_endpoint import BedrockEndpoint, Reply
-from tests.images import png, png_header_claiming
+from tests.support.bedrock import BedrockEndpoint, Reply
+from tests.support.images import png, png_header_claiming
 
 # Nova Canvas's request family and limits, on an account that can still call it (see conftest).
 pytestmark = pytest.mark.usefixtures("nova_canvas")

@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from PIL import Image
 
-from tests.bedrock_endpoint import (
+from tests.support.bedrock import (
     MESSAGES,
     NOVA_SEED_MAX,
     BedrockEndpoint,

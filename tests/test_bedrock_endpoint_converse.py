@@ -20,15 +20,19 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from tests.bedrock_converse import (
+from tests.support.bedrock import (
     CONVERSE_MESSAGES,
+    MESSAGES,
     OMNI_ASPECT_SIZES,
+    BedrockEndpoint,
+    Reply,
     converse_images,
     converse_texts,
+    image_size,
     last_user_text,
     requested_ratio,
+    stand_in_of,
 )
-from tests.bedrock_endpoint import MESSAGES, BedrockEndpoint, Reply, image_size, stand_in_of
 
 OMNI = "us.amazon.nova-2-omni-v1:0"
 OMNI_GLOBAL = "global.amazon.nova-2-omni-v1:0"

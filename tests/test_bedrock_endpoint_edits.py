@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from tests.bedrock_endpoint import MESSAGES, NOVA_CANVAS_LEGACY, BedrockEndpoint, Reply, image_size
+from tests.support.bedrock import MESSAGES, NOVA_CANVAS_LEGACY, BedrockEndpoint, Reply, image_size
 
 NOVA = "amazon.nova-canvas-v1:0"
 ULTRA = "us.stability.stable-image-ultra-v1:1"

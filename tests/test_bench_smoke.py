@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import chromium_path
+from tests.support.browser import chromium_path
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import pytest
 from gallery_kit.bedrock.families import MODELS
 from gallery_kit.bedrock.lifecycle import ModelCatalog
 from gallery_kit.settings import load_settings
-from tests.bedrock_endpoint import MESSAGES, BedrockEndpoint, Reply, foundation_model
+from tests.support.bedrock import MESSAGES, BedrockEndpoint, Reply, foundation_model
 
 NOVA = "amazon.nova-canvas-v1:0"
 TITAN = "amazon.titan-image-generator-v2:0"

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from PIL import Image
 
-from tests.bedrock_endpoint import BedrockEndpoint, Reply
-from tests.cli_runner import RECORD_FIELDS, gk, one_line_error
+from tests.support.bedrock import BedrockEndpoint, Reply
+from tests.support.cli_runner import RECORD_FIELDS, gk, one_line_error
 
 # Nova Canvas's request family and limits, on an account that can still call it (see conftest).
 pytestmark = pytest.mark.usefixtures("nova_canvas")

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import Dialog, Locator, Page, expect
 
 from gallery_kit.errors import ImageNotFound
-from tests.bedrock_endpoint import Reply
-from tests.browser import (
+from tests.support.bedrock import Reply
+from tests.support.browser import (
     DOCS_SCREENSHOT,
     ServedApp,
     artifact_path,

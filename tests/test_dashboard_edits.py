@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import (
+from tests.support.browser import (
     ServedApp,
     assert_no_traceback,
     open_dashboard,

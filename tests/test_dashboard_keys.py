@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import ServedApp, artifact_path, assert_no_traceback, open_dashboard, store_ids
+from tests.support.browser import (
+    ServedApp,
+    artifact_path,
+    assert_no_traceback,
+    open_dashboard,
+    store_ids,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.every_s3]
 expect.set_options(timeout=20_000)

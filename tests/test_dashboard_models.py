@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.bedrock_endpoint import BedrockEndpoint, Reply
-from tests.browser import (
+from tests.support.bedrock import BedrockEndpoint, Reply
+from tests.support.browser import (
     ServedApp,
     artifact_path,
     assert_no_traceback,

@@ -36,7 +36,7 @@ from gallery_kit.settings import load_settings
 from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox
 from gallery_kit.stores.s3 import S3Store
-from tests.bedrock_endpoint import BedrockEndpoint, Reply
+from tests.support.bedrock import BedrockEndpoint, Reply
 
 # Nova Canvas's request family and limits, on an account that can still call it (see conftest).
 pytestmark = pytest.mark.usefixtures("nova_canvas")

@@ -1,6 +1,6 @@
 """The gallery service end to end: offline, and AWS mode over real HTTP (moto S3 + local Bedrock).
 
-Nothing in gallery_kit is mocked: boto3 reaches moto and ``tests/bedrock_endpoint.py`` through
+Nothing in gallery_kit is mocked: boto3 reaches moto and ``tests/support/bedrock/`` through
 ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``.
 """
 
@@ -40,7 +40,7 @@ from gallery_kit.settings import load_settings
 from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox
 from gallery_kit.stores.s3 import S3Store
-from tests.bedrock_endpoint import BedrockEndpoint, Reply
+from tests.support.bedrock import BedrockEndpoint, Reply
 
 # Nova Canvas's request family and limits, on an account that can still call it (see conftest).
 pytestmark = pytest.mark.usefixtures("nova_canvas")

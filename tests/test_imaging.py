@@ -19,7 +19,7 @@ from gallery_kit.imaging import (
     sniff_content_type,
 )
 from gallery_kit.offline.generator import OFFLINE_MODEL_ID, OfflineGenerator, paint
-from tests.images import png_header_claiming
+from tests.support.images import png_header_claiming
 
 
 def _encode(image: Image.Image, fmt: str = "PNG", **kwargs: object) -> bytes:

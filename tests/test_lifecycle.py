@@ -18,8 +18,8 @@ from gallery_kit.gallery import Gallery
 from gallery_kit.settings import load_settings
 from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox
-from tests.bedrock_endpoint import MESSAGES, BedrockEndpoint, Reply, foundation_model
-from tests.cli_runner import gk, one_line_error
+from tests.support.bedrock import MESSAGES, BedrockEndpoint, Reply, foundation_model
+from tests.support.cli_runner import gk, one_line_error
 
 NOVA = "amazon.nova-canvas-v1:0"
 TITAN = "amazon.titan-image-generator-v2:0"

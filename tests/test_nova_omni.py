@@ -1,5 +1,5 @@
 """Amazon Nova 2 Omni (preview) through the Converse API, over real HTTP: the local endpoint
-checks every request against Converse's shape (tests/bedrock_converse.py), moto holds the
+checks every request against Converse's shape (tests/support/bedrock/converse.py), moto holds the
 bucket. Generate, vary and edit from the Python API and the CLI, and each refusal's message."""
 
 from __future__ import annotations
@@ -14,9 +14,15 @@ from gallery_kit import EditRequest, Gallery, GenerationRequest, load_settings
 from gallery_kit.bedrock.families import get_model
 from gallery_kit.bedrock.families.nova_omni import generation_text, nearest_aspect_ratio
 from gallery_kit.errors import AccessDenied, GenerationError, InvalidRequest
-from tests.bedrock_converse import converse_images, converse_texts
-from tests.bedrock_endpoint import BedrockEndpoint, Reply, image_size, stand_in_of
-from tests.cli_runner import gk, one_line_error
+from tests.support.bedrock import (
+    BedrockEndpoint,
+    Reply,
+    converse_images,
+    converse_texts,
+    image_size,
+    stand_in_of,
+)
+from tests.support.cli_runner import gk, one_line_error
 
 OMNI = "us.amazon.nova-2-omni-v1:0"
 GLOBAL_OMNI = "global.amazon.nova-2-omni-v1:0"

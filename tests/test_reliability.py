@@ -22,8 +22,8 @@ import pytest
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.errors import GalleryError
 from gallery_kit.records import INDEX_DIR, meta_key
-from tests.bedrock_endpoint import BedrockEndpoint
-from tests.faults import FaultyProxy
+from tests.support.bedrock import BedrockEndpoint
+from tests.support.faults import FaultyProxy
 
 # Against moto and s3rver, a second S3 implementation (conftest: --s3).
 pytestmark = pytest.mark.every_s3
@@ -252,7 +252,7 @@ def test_credentials_never_reach_messages_or_logs(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tests.bedrock_endpoint import Reply
+    from tests.support.bedrock import Reply
 
     secret = os.environ["AWS_SECRET_ACCESS_KEY"]
     monkeypatch.setenv("GALLERY_GENERATOR", "bedrock")

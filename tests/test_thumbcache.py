@@ -15,8 +15,8 @@ from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.imaging import make_thumbnail
 from gallery_kit.records import new_image_id
 from gallery_kit.stores.thumbcache import ThumbnailCache
-from tests.bedrock_endpoint import BedrockEndpoint
-from tests.images import png
+from tests.support.bedrock import BedrockEndpoint
+from tests.support.images import png
 
 
 def webp(seed: int) -> bytes:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ServedApp, start_app
+from tests.support.browser import ServedApp, start_app
 
 
 @pytest.fixture

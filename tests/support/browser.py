@@ -1,6 +1,6 @@
 """Browser-test helpers: the real ``gallery-kit serve`` in a subprocess, and Debian's Chromium.
 
-Fixtures (register them in a test module by importing their ``*_fixture`` functions):
+Fixtures (a pytest plugin: the root ``conftest.py`` registers them once, in ``pytest_plugins``):
 
 * ``chromium`` - one headless Debian Chromium for the session, driven by Playwright's sync API
   (never ``playwright install``); skips (fails under ``CI=true``) when Chromium is missing;
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,15 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import chromium_path
-
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
     from gallery_kit import Gallery
     from gallery_kit.records import ImageRecord
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # tests/support/browser.py -> the repository
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS_SCREENSHOT = ROOT / "docs" / "dashboard.png"
 VIEWPORT = {"width": 1400, "height": 900}
@@ -372,6 +371,13 @@ def aws_app_fixture(
 # --------------------------------------------------------------------------------------------
 # The browser
 # --------------------------------------------------------------------------------------------
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, if installed."""
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
 
 
 @pytest.fixture(scope="session", name="chromium_executable")
