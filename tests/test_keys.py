@@ -146,3 +146,37 @@ def test_a_key_the_store_refuses_for_its_name_says_the_limit() -> None:
     assert "1,024 bytes" in message
     assert "255 bytes a part" in message
     assert "stays in the outbox" in message
+
+
+def test_a_store_with_a_smaller_name_limit_keeps_the_image_in_the_outbox(
+    bucket: str, s3_endpoint: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from tests.support.faults import FaultyProxy
+
+    with FaultyProxy(s3_endpoint) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+        proxy.max_key_part = 100  # a store stricter than the 200 bytes we keep to
+        store = S3Store(bucket, region="us-east-1")
+        gallery = Gallery(OfflineGenerator(), store, Outbox(Path(str(tmp_path)) / "outbox"))
+        try:
+            result = gallery.generate(
+                GenerationRequest(
+                    ENGLISH, width=320, height=320, model_id="stability.stable-image-core-v1:1"
+                )
+            )
+            (made,) = result.records
+            assert result.pending == [made.id]
+            (warning,) = [w for w in result.warnings if "kept on this machine" in w]
+            assert "refused the key" in warning
+            assert "longest part 200 bytes" in warning
+            assert "255 bytes a part" in warning
+            assert [r.id for r in gallery.pending()] == [made.id]  # nothing lost
+            assert gallery.listing().summaries == []
+            # A store that takes the names: the outbox sends it and it is listed.
+            proxy.max_key_part = None
+            assert gallery.sync_outbox().uploaded == [made.id]
+            assert [s.id for s in gallery.listing().summaries] == [made.id]
+        finally:
+            store.close()

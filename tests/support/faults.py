@@ -12,7 +12,7 @@ import random
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 
@@ -30,6 +30,9 @@ class FaultyProxy:
         self.down = False
         #: When True PUT requests are held until release() (or the proxy stops).
         self.hang_writes = False
+        #: Refuse PUTs of a key with a part longer than this (as a filesystem-backed store with
+        #: a small name limit would): 400 KeyTooLongError. None: no such limit.
+        self.max_key_part: int | None = None
         self.writes_seen = 0
         self.writes_failed = 0
         self._rng = random.Random(seed)
@@ -82,6 +85,24 @@ class FaultyProxy:
                 self.writes_failed += 1
             return fail
 
+    def _too_long(self, path: str) -> bool:
+        if self.max_key_part is None:
+            return False
+        parts = unquote(urlsplit(path).path).split("/")
+        return any(len(part.encode("utf-8")) > self.max_key_part for part in parts)
+
+    @staticmethod
+    def _error(handler: BaseHTTPRequestHandler, status: int, code: str, message: str) -> None:
+        payload = (
+            f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error>"
+        ).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/xml")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
@@ -95,16 +116,11 @@ class FaultyProxy:
                 if self.down or self.hang_writes:
                     handler.close_connection = True
                     return
+            if self._too_long(handler.path):
+                self._error(handler, 400, "KeyTooLongError", "Your key is too long")
+                return
             if self._should_fail_write():
-                payload = (
-                    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
-                    b"<Message>Please reduce your request rate.</Message></Error>"
-                )
-                handler.send_response(503)
-                handler.send_header("Content-Type", "application/xml")
-                handler.send_header("Content-Length", str(len(payload)))
-                handler.end_headers()
-                handler.wfile.write(payload)
+                self._error(handler, 503, "SlowDown", "Please reduce your request rate.")
                 return
         upstream = http.client.HTTPConnection(self.target_host, self.target_port, timeout=30)
         try:
