@@ -20,6 +20,10 @@ from gallery_kit.errors import ImageNotFound
 from tests.support.bedrock import Reply
 from tests.support.browser import (
     DOCS_SCREENSHOT,
+    GENERATE,
+    LIGHTBOX,
+    PROMPT,
+    THUMBS,
     ServedApp,
     artifact_path,
     assert_no_traceback,
@@ -33,10 +37,6 @@ pytestmark = pytest.mark.browser
 # The page answers through a kernel on a possibly loaded 2-core box: wait up to 20 s by default.
 expect.set_options(timeout=20_000)
 
-PROMPT = ".gk-prompt textarea"
-GENERATE = ".gk-generate"
-THUMBS = ".gk-grid .gk-thumb"
-LIGHTBOX = ".gk-lightbox"
 
 #: Records, in the page, every state the Generate button and the status line pass through
 #: (offline generation can be over before a poll from the test would see it).

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import (
+    LIGHTBOX,
     ServedApp,
     assert_no_traceback,
     open_dashboard,
@@ -21,8 +22,6 @@ from tests.support.browser import (
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)
-
-LIGHTBOX = ".gk-lightbox"
 
 
 def _panel(page: Page) -> Any:

@@ -8,6 +8,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import (
+    GENERATE,
+    LIGHTBOX,
+    PROMPT,
+    THUMBS,
     ServedApp,
     artifact_path,
     assert_no_traceback,
@@ -18,10 +22,6 @@ from tests.support.browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.every_s3]
 expect.set_options(timeout=20_000)
 
-PROMPT = ".gk-prompt textarea"
-GENERATE = ".gk-generate"
-THUMBS = ".gk-grid .gk-thumb"
-LIGHTBOX = ".gk-lightbox"
 ENGLISH = ("Lanterns over a harbour at dusk, fishing boats, gulls, soft rain, " * 16)[:1024]
 KOREAN = ("비 오는 항구의 등불과 갈매기 🏮🌧️🐦 " * 40)[:1024].strip()
 

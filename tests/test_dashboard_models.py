@@ -8,6 +8,9 @@ from playwright.sync_api import Page, expect
 
 from tests.support.bedrock import BedrockEndpoint, Reply
 from tests.support.browser import (
+    GENERATE,
+    PROMPT,
+    THUMBS,
     ServedApp,
     artifact_path,
     assert_no_traceback,
@@ -21,9 +24,6 @@ expect.set_options(timeout=20_000)
 
 NOVA = "amazon.nova-canvas-v1:0"
 CORE = "stability.stable-image-core-v1:1"
-PROMPT = ".gk-prompt textarea"
-GENERATE = ".gk-generate"
-THUMBS = ".gk-grid .gk-thumb"
 USE_LIVE = ".gk-use-live-model"
 #: The model picker's chosen option (ipywidgets' <select> values are indices, not ids).
 CHOSEN = ".gk-model select option:checked"

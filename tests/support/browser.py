@@ -427,6 +427,12 @@ def dash_page_fixture(chromium: Browser, request: pytest.FixtureRequest) -> Iter
         context.close()
 
 
+#: The dashboard's parts, by the gk-* classes the page keeps (its contract).
+PROMPT = ".gk-prompt textarea"
+GENERATE = ".gk-generate"
+THUMBS = ".gk-grid .gk-thumb"
+LIGHTBOX = ".gk-lightbox"
+
 # --------------------------------------------------------------------------------------------
 # Page helpers
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ kept untouched) and possibly text, which is kept in the record.
 
 from __future__ import annotations
 
-import math
 from typing import Any, NotRequired, TypedDict
 
+from gallery_kit.bedrock.families import stability
 from gallery_kit.bedrock.families._decode import require_dict
 from gallery_kit.errors import ContentFiltered, GenerationError, ModelFailed
 from gallery_kit.generation import GenerationRequest, ModelImage, ModelOutput, ModelSpec
@@ -65,13 +65,7 @@ class ConverseRequest(TypedDict):
 
 def nearest_aspect_ratio(width: int, height: int) -> str:
     """The ratio in :data:`ASPECT_RATIOS` closest to width:height (on a log scale)."""
-    target = math.log(width / height)
-
-    def distance(ratio: str) -> float:
-        w, h = (int(x) for x in ratio.split(":"))
-        return abs(math.log(w / h) - target)
-
-    return min(ASPECT_RATIOS, key=distance)
+    return stability.nearest_aspect_ratio(width, height, ASPECT_RATIOS)
 
 
 def generation_text(prompt: str, width: int, height: int) -> str:

@@ -25,15 +25,15 @@ class StabilityBody(TypedDict):
     negative_prompt: NotRequired[str]
 
 
-def nearest_aspect_ratio(width: int, height: int) -> str:
-    """The documented ratio closest to width:height (compared on a log scale)."""
+def nearest_aspect_ratio(width: int, height: int, ratios: tuple[str, ...] = ASPECT_RATIOS) -> str:
+    """The ratio of ``ratios`` ("W:H") closest to width:height (compared on a log scale)."""
     target = math.log(width / height)
 
     def distance(ratio: str) -> float:
         w, h = (int(x) for x in ratio.split(":"))
         return abs(math.log(w / h) - target)
 
-    return min(ASPECT_RATIOS, key=distance)
+    return min(ratios, key=distance)
 
 
 def build_bodies(spec: ModelSpec, request: GenerationRequest) -> list[StabilityBody]:
