@@ -10,7 +10,9 @@ import contextlib
 import hashlib
 import logging
 import random
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,7 @@ from gallery_kit.stores.thumbcache import ThumbnailCache
 
 if TYPE_CHECKING:
     from gallery_kit.edits import EditRequest
+    from gallery_kit.search.local_index import LocalIndex
 
 #: Re-exported: what the service returns and reports.
 __all__ = ["AdoptReport", "Gallery", "GenerationResult"]
@@ -70,6 +73,8 @@ class Gallery:
         self._rng = rng or random.SystemRandom()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._keeper = Keeper(store, outbox)
+        self._index_lock = threading.Lock()
+        self._search_index: LocalIndex | None = None
         self._adopter = Adopter(store, outbox.root.parent / "foreign-skipped.json")
 
     @classmethod
@@ -244,6 +249,64 @@ class Gallery:
         found.update(fetched)
         return found
 
+    def search(
+        self,
+        query: str = "",
+        *,
+        model: str | None = None,
+        operation: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        seed: int | None = None,
+        cursor: str | None = None,
+        limit: int = 24,
+    ) -> Page:
+        """Every image in the gallery matching ``query`` and the filters, newest first, paged by
+        ``cursor``; ``Page.total`` is the number of matches (see :mod:`gallery_kit.search`).
+
+        Raises InvalidRequest for a malformed date, operation or cursor, before any I/O.
+        """
+        from gallery_kit.search.query import parse
+
+        parsed = parse(query, model=model, operation=operation, since=since, until=until, seed=seed)
+        if cursor is not None:
+            check_image_id(cursor)
+        index = self.search_index
+        index.refresh(self.store, full_prompt=lambda image_id: self.store.get(image_id).prompt)
+        ids, total = index.search(parsed, cursor=cursor, limit=limit + 1)
+        ids, more = ids[:limit], len(ids) > limit
+        records: list[ImageRecord] = []
+        problems: list[str] = []
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for image_id, got in zip(ids, pool.map(self._record_or_error, ids), strict=True):
+                if isinstance(got, ImageNotFound):
+                    index.remove([image_id])  # deleted elsewhere since the index saw it
+                    total -= 1
+                elif isinstance(got, GalleryError):
+                    problems.append(str(got))
+                else:
+                    records.append(got)
+        return Page(records, ids[-1] if more and ids else None, problems, total=total)
+
+    def _record_or_error(self, image_id: str) -> ImageRecord | GalleryError:
+        try:
+            return self.store.get(image_id)
+        except GalleryError as exc:
+            return exc
+
+    @property
+    def search_index(self) -> LocalIndex:
+        """This machine's searchable copy of the gallery (one SQLite file per gallery)."""
+        with self._index_lock:
+            if self._search_index is None:
+                from gallery_kit.search.local_index import LocalIndex
+
+                name = hashlib.sha256(self.store.location.encode()).hexdigest()[:16]
+                self._search_index = LocalIndex(
+                    self.outbox.root.parent / "search" / f"{name}.sqlite"
+                )
+            return self._search_index
+
     def forget_thumbnail(self, image_id: str) -> None:
         """Drop this machine's copy (the page could not show it): the next read asks the store."""
         if self.thumb_cache is not None:
@@ -294,6 +357,8 @@ class Gallery:
         except ImageNotFound:
             if not found:
                 raise
+        if self._search_index is not None:
+            self._search_index.remove([image_id])
 
     # --- foreign images -----------------------------------------------------------------
 

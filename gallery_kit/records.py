@@ -189,10 +189,19 @@ class ImageSummary:
     source: str = "generated"
     #: The prompt was cut to fit the key; the full one is in the metadata.
     shortened: bool = False
+    #: For the seed filter of search (None in keys written before 2026-12, or no seed).
+    seed: int | None = None
 
     @classmethod
     def of(cls, record: ImageRecord) -> ImageSummary:
-        return cls(record.id, record.prompt, record.model_id, record.operation, record.source)
+        return cls(
+            record.id,
+            record.prompt,
+            record.model_id,
+            record.operation,
+            record.source,
+            seed=record.seed,
+        )
 
 
 def index_key(prefix: str, record: ImageRecord) -> str:
@@ -205,6 +214,8 @@ def index_key(prefix: str, record: ImageRecord) -> str:
         fields_["o"] = record.operation
     if record.source != "generated":
         fields_["s"] = record.source
+    if record.seed is not None:
+        fields_["e"] = record.seed
 
     def encode(length: int) -> str:
         cut = length < len(record.prompt)
@@ -271,6 +282,7 @@ def summary_from_index_key(prefix: str, key: str) -> ImageSummary | str | None:
     text = {k: raw.get(k) for k in ("m", "o", "s")}
     if not all(v is None or isinstance(v, str) for v in text.values()):
         return image_id
+    seed = raw.get("e")
     return ImageSummary(
         id=image_id,
         prompt=raw["p"],
@@ -278,6 +290,7 @@ def summary_from_index_key(prefix: str, key: str) -> ImageSummary | str | None:
         operation=text["o"],
         source=text["s"] or "generated",
         shortened=bool(raw.get("t")),
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
     )
 
 

@@ -70,17 +70,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture
+def s3_impl() -> str:
+    """Which S3 server: moto, unless the test is marked every_s3 (see pytest_generate_tests)."""
+    return "moto"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``s3_impl`` is moto, or every server chosen by --s3 for tests marked ``every_s3``."""
+    """``s3_impl`` is every server chosen by --s3 for tests marked ``every_s3``."""
     if "s3_impl" not in metafunc.fixturenames:
         return
     chosen = [s.strip() for s in str(metafunc.config.getoption("--s3")).split(",") if s.strip()]
     unknown = set(chosen) - set(S3_IMPLEMENTATIONS)
     if unknown:
         raise pytest.UsageError(f"--s3: unknown server(s) {sorted(unknown)}")
-    every = metafunc.definition.get_closest_marker("every_s3") is not None
-    impls = chosen if every else ["moto"]
-    metafunc.parametrize("s3_impl", impls, ids=[f"on-{i}" for i in impls] if every else None)
+    if metafunc.definition.get_closest_marker("every_s3") is not None:
+        metafunc.parametrize("s3_impl", chosen, ids=[f"on-{i}" for i in chosen])
 
 
 @pytest.fixture(scope="session")

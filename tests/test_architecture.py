@@ -147,6 +147,11 @@ RULES = (
         ),
     ),
     Rule(
+        "search never imports bedrock, AWS, the UI or the CLI",
+        ("gallery_kit.search",),
+        ("gallery_kit.bedrock", *AWS_LIBRARIES, "gallery_kit.ui", "gallery_kit.cli"),
+    ),
+    Rule(
         "the UI never imports an AWS library or the CLI",
         ("gallery_kit.ui",),
         (*AWS_LIBRARIES, "gallery_kit.cli"),

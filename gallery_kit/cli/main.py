@@ -95,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--cursor")
     lst.add_argument("--json", action="store_true")
 
+    search = sub.add_parser("search", help="find images in the whole gallery, newest first")
+    search.add_argument("words", nargs="*", help='words (all must occur), "a phrase", -word')
+    search.add_argument("--model", help="only this model id")
+    search.add_argument("--operation", help="generated, adopted, or an edit such as vary")
+    search.add_argument("--since", help="created at or after (UTC date or datetime)")
+    search.add_argument("--until", help="created before (a date: to the end of that day)")
+    search.add_argument("--seed", type=int)
+    search.add_argument("--limit", type=int, default=24)
+    search.add_argument("--cursor")
+    search.add_argument("--count", action="store_true", help="print only the number of matches")
+    search.add_argument("--json", action="store_true")
+
     show = sub.add_parser("show", help="one image's record")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
@@ -228,14 +240,43 @@ def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
     records += page.records
     for problem in page.problems:
         print(f"gallery-kit: warning: {problem}", file=sys.stderr)
+    _print_records(gallery, records, as_json=args.json, next_cursor=page.next_cursor)
+    return 0
+
+
+def _print_records(
+    gallery: Gallery, records: list[ImageRecord], *, as_json: bool, next_cursor: str | None
+) -> None:
     for record in records:
         print(
             json.dumps(record_json(gallery, record), ensure_ascii=False)
-            if args.json
+            if as_json
             else _human(gallery, record)
         )
-    if page.next_cursor:
-        print(f"gallery-kit: more: --cursor {page.next_cursor}", file=sys.stderr)
+    if next_cursor:
+        print(f"gallery-kit: more: --cursor {next_cursor}", file=sys.stderr)
+
+
+def _cmd_search(gallery: Gallery, args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 1000:
+        print("gallery-kit: --limit must be 1-1000", file=sys.stderr)
+        return 2
+    page = gallery.search(
+        " ".join(args.words),
+        model=args.model,
+        operation=args.operation,
+        since=args.since,
+        until=args.until,
+        seed=args.seed,
+        cursor=args.cursor,
+        limit=args.limit,
+    )
+    for problem in page.problems:
+        print(f"gallery-kit: warning: {problem}", file=sys.stderr)
+    if args.count:
+        print(page.total)
+        return 0
+    _print_records(gallery, page.records, as_json=args.json, next_cursor=page.next_cursor)
     return 0
 
 
@@ -291,7 +332,14 @@ def _cmd_reindex(gallery: Gallery, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # `gallery-kit search lighthouse -cat`: a -word excludes, it is not an option.
+        if args.command == "search" and all(e.startswith("-") and e[1:2] != "-" for e in extra):
+            args.words += extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="gallery-kit: %(levelname)s %(name)s: %(message)s",
@@ -308,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "generate": _cmd_generate,
             "list": _cmd_list,
+            "search": _cmd_search,
             "show": _cmd_show,
             "delete": _cmd_delete,
             "sync": _cmd_sync,

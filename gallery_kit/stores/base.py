@@ -21,6 +21,8 @@ class Page:
     next_cursor: str | None
     #: One line per object that could not be read (e.g. metadata that is not JSON).
     problems: list[str] = field(default_factory=list)
+    #: How many images match in all (search results; None for a plain page).
+    total: int | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,201 @@
+"""This machine's full-text copy of the gallery's summaries: SQLite with FTS5, one file per
+gallery under ``GALLERY_DATA_DIR/search``. A cache: deleting the file only costs a rebuild.
+
+Brought up to date from the store's own listing (:meth:`ImageStore.listing`, newest first): only
+the pages newer than the newest image it has are read, so a refresh when nothing changed is one
+request. A full pass (:meth:`LocalIndex.rebuild`) also forgets images deleted elsewhere.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from gallery_kit.records import ImageSummary, created_at_of
+from gallery_kit.search.query import Query, normalize
+from gallery_kit.stores.base import ImageStore
+
+#: Images per listing request while catching up (S3's most per ListObjectsV2).
+BATCH = 1000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    model_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    seed INTEGER,
+    prompt TEXT NOT NULL,
+    shortened INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS prompts USING fts5(
+    id UNINDEXED, words, tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+
+def _operation(summary: ImageSummary) -> str:
+    if summary.operation:
+        return summary.operation
+    return "adopted" if summary.source == "adopted" else "generated"
+
+
+def _fts_phrase(words: Iterable[str]) -> str:
+    # Double quotes make FTS5 read each word literally (no operators, no column names).
+    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+
+
+class LocalIndex:
+    """The summaries of one gallery, searchable. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- keeping up to date ------------------------------------------------------------
+
+    def add(self, summaries: Iterable[ImageSummary]) -> int:
+        """Insert or replace these summaries; how many were new."""
+        rows = list(summaries)
+        with self._lock:
+            known = self._known([s.id for s in rows])
+            self._db.execute("BEGIN")
+            for s in rows:
+                self._db.execute("DELETE FROM prompts WHERE id = ?", (s.id,))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        s.id,
+                        int(created_at_of(s.id).timestamp() * 1000),
+                        s.model_id,
+                        _operation(s),
+                        s.seed,
+                        s.prompt,
+                        int(s.shortened),
+                    ),
+                )
+                self._db.execute(
+                    "INSERT INTO prompts (id, words) VALUES (?, ?)", (s.id, normalize(s.prompt))
+                )
+            self._db.execute("COMMIT")
+        return len({s.id for s in rows} - known)
+
+    def remove(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            for image_id in ids:
+                self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
+                self._db.execute("DELETE FROM prompts WHERE id = ?", (image_id,))
+            self._db.execute("COMMIT")
+
+    def _known(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT id FROM images WHERE id IN ({marks})", ids)  # noqa: S608 - only placeholders
+        return {r[0] for r in rows}
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM images").fetchone()[0])
+
+    def refresh(self, store: ImageStore, *, full_prompt: Callable[[str], str] | None = None) -> int:
+        """Read the store's listing from the newest image down to the first one already here
+        (one request when nothing changed); how many images were added.
+
+        ``full_prompt(id)`` reads the whole prompt where a summary had to shorten it.
+        """
+        added = 0
+        cursor: str | None = None
+        while True:
+            listing = store.listing(cursor=cursor, limit=BATCH)
+            summaries = [self._completed(s, full_prompt) for s in listing.summaries]
+            with self._lock:
+                known = self._known([s.id for s in summaries])
+            fresh = [s for s in summaries if s.id not in known]
+            added += self.add(fresh)
+            if known or not listing.next_cursor:
+                return added
+            cursor = listing.next_cursor
+
+    def rebuild(
+        self, store: ImageStore, *, full_prompt: Callable[[str], str] | None = None
+    ) -> None:
+        """Every image the store lists, and nothing else (images deleted elsewhere go)."""
+        seen: set[str] = set()
+        cursor: str | None = None
+        while True:
+            listing = store.listing(cursor=cursor, limit=BATCH)
+            summaries = [self._completed(s, full_prompt) for s in listing.summaries]
+            self.add(summaries)
+            seen.update(s.id for s in summaries)
+            if not listing.next_cursor:
+                break
+            cursor = listing.next_cursor
+        with self._lock:
+            stale = [r[0] for r in self._db.execute("SELECT id FROM images") if r[0] not in seen]
+        self.remove(stale)
+
+    @staticmethod
+    def _completed(summary: ImageSummary, full_prompt: Callable[[str], str] | None) -> ImageSummary:
+        if not summary.shortened or full_prompt is None:
+            return summary
+        from dataclasses import replace
+
+        return replace(summary, prompt=full_prompt(summary.id), shortened=False)
+
+    # --- searching ---------------------------------------------------------------------
+
+    def search(
+        self, query: Query, *, cursor: str | None = None, limit: int = 24
+    ) -> tuple[list[str], int]:
+        """The ids of one page of matches, newest first, after ``cursor``; and the total."""
+        where: list[str] = []
+        args: list[object] = []
+        positive = [_fts_phrase([t]) for t in query.terms]
+        positive += [_fts_phrase(p) for p in query.phrases]
+        if query.prefix:
+            positive.append(_fts_phrase([query.prefix]) + "*")
+        if positive:
+            where.append("id IN (SELECT id FROM prompts WHERE prompts MATCH ?)")
+            args.append(" AND ".join(positive))
+        for phrase in query.excluded:
+            where.append("id NOT IN (SELECT id FROM prompts WHERE prompts MATCH ?)")
+            args.append(_fts_phrase(phrase))
+        if query.model:
+            where.append("model_id = ?")
+            args.append(query.model)
+        if query.operation:
+            where.append("operation = ?")
+            args.append(query.operation)
+        if query.since:
+            where.append("created_ms >= ?")
+            args.append(int(query.since.timestamp() * 1000))
+        if query.until:
+            where.append("created_ms < ?")
+            args.append(int(query.until.timestamp() * 1000))
+        if query.seed is not None:
+            where.append("seed = ?")
+            args.append(query.seed)
+        clause = " AND ".join(where) or "1"
+        with self._lock:
+            total = int(
+                self._db.execute(f"SELECT count(*) FROM images WHERE {clause}", args).fetchone()[0]  # noqa: S608 - clause is ours, values are bound
+            )
+            page_clause = clause + (" AND id > ?" if cursor else "")
+            page_args = [*args, cursor] if cursor else args
+            rows = self._db.execute(
+                f"SELECT id FROM images WHERE {page_clause} ORDER BY id LIMIT ?",  # noqa: S608 - clause is ours, values are bound
+                [*page_args, limit],
+            ).fetchall()
+        return [r[0] for r in rows], total
