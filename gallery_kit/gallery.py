@@ -10,9 +10,7 @@ import contextlib
 import hashlib
 import logging
 import random
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +27,10 @@ from gallery_kit.errors import GalleryError, ImageNotFound
 from gallery_kit.keeping import GenerationResult, Keeper
 from gallery_kit.records import (
     ImageRecord,
+    ImageSummary,
     check_image_id,
 )
+from gallery_kit.search.searcher import Filters, Searcher
 from gallery_kit.settings import Settings, load_settings
 from gallery_kit.stores.base import ImageStore, Listing, Page, ReindexReport
 from gallery_kit.stores.outbox import Outbox, SyncReport
@@ -73,8 +73,8 @@ class Gallery:
         self._rng = rng or random.SystemRandom()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._keeper = Keeper(store, outbox)
-        self._index_lock = threading.Lock()
-        self._search_index: LocalIndex | None = None
+        name = hashlib.sha256(store.location.encode()).hexdigest()[:16]
+        self._searcher = Searcher(store, outbox.root.parent / "search" / f"{name}.sqlite")
         self._adopter = Adopter(store, outbox.root.parent / "foreign-skipped.json")
 
     @classmethod
@@ -263,49 +263,21 @@ class Gallery:
     ) -> Page:
         """Every image in the gallery matching ``query`` and the filters, newest first, paged by
         ``cursor``; ``Page.total`` is the number of matches (see :mod:`gallery_kit.search`).
+        A malformed date, operation or cursor is an InvalidRequest, before any I/O."""
+        return self._searcher.page(
+            Filters(query, model, operation, since, until, seed), cursor=cursor, limit=limit
+        )
 
-        Raises InvalidRequest for a malformed date, operation or cursor, before any I/O.
-        """
-        from gallery_kit.search.query import parse
-
-        parsed = parse(query, model=model, operation=operation, since=since, until=until, seed=seed)
-        if cursor is not None:
-            check_image_id(cursor)
-        index = self.search_index
-        index.refresh(self.store, full_prompt=lambda image_id: self.store.get(image_id).prompt)
-        ids, total = index.search(parsed, cursor=cursor, limit=limit + 1)
-        ids, more = ids[:limit], len(ids) > limit
-        records: list[ImageRecord] = []
-        problems: list[str] = []
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for image_id, got in zip(ids, pool.map(self._record_or_error, ids), strict=True):
-                if isinstance(got, ImageNotFound):
-                    index.remove([image_id])  # deleted elsewhere since the index saw it
-                    total -= 1
-                elif isinstance(got, GalleryError):
-                    problems.append(str(got))
-                else:
-                    records.append(got)
-        return Page(records, ids[-1] if more and ids else None, problems, total=total)
-
-    def _record_or_error(self, image_id: str) -> ImageRecord | GalleryError:
-        try:
-            return self.store.get(image_id)
-        except GalleryError as exc:
-            return exc
+    def search_summaries(
+        self, filters: Filters, *, cursor: str | None = None, limit: int = 24
+    ) -> tuple[list[ImageSummary], str | None, int]:
+        """:meth:`search` as grid tiles (no metadata read): summaries, next cursor, total."""
+        return self._searcher.summaries(filters, cursor=cursor, limit=limit)
 
     @property
     def search_index(self) -> LocalIndex:
         """This machine's searchable copy of the gallery (one SQLite file per gallery)."""
-        with self._index_lock:
-            if self._search_index is None:
-                from gallery_kit.search.local_index import LocalIndex
-
-                name = hashlib.sha256(self.store.location.encode()).hexdigest()[:16]
-                self._search_index = LocalIndex(
-                    self.outbox.root.parent / "search" / f"{name}.sqlite"
-                )
-            return self._search_index
+        return self._searcher.index
 
     def forget_thumbnail(self, image_id: str) -> None:
         """Drop this machine's copy (the page could not show it): the next read asks the store."""
@@ -357,8 +329,7 @@ class Gallery:
         except ImageNotFound:
             if not found:
                 raise
-        if self._search_index is not None:
-            self._search_index.remove([image_id])
+        self._searcher.forget(image_id)
 
     # --- foreign images -----------------------------------------------------------------
 

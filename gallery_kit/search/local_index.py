@@ -156,6 +156,23 @@ class LocalIndex:
 
     # --- searching ---------------------------------------------------------------------
 
+    def summaries(self, ids: list[str]) -> list[ImageSummary]:
+        """What the index holds of ``ids``, in that order (what a grid tile shows)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, prompt, model_id, operation, seed FROM images WHERE id IN ({marks})",  # noqa: S608 - only placeholders
+                ids,
+            ).fetchall()
+        found = {}
+        for image_id, prompt, model_id, operation, seed in rows:
+            edit = operation if operation not in ("generated", "adopted") else None
+            source = "adopted" if operation == "adopted" else "generated"
+            found[image_id] = ImageSummary(image_id, prompt, model_id, edit, source, seed=seed)
+        return [found[i] for i in ids if i in found]
+
     def search(
         self, query: Query, *, cursor: str | None = None, limit: int = 24
     ) -> tuple[list[str], int]:
