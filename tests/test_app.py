@@ -206,14 +206,24 @@ def test_paging_filter_and_poll(gallery: Gallery) -> None:
         wait_for(lambda: len(app.grid.items) == 60)
         assert not app.grid.has_more
 
+        # The search box searches the whole gallery, and says how many match.
         app.apply_filter("PEAR")
         assert {item["caption"] for item in app.grid.items} == {"pear still life"}
         assert len(app.grid.items) == 20
+        assert app.search.count.value == "20 images match"
         app.apply_filter("no such fruit")
         assert app.grid.items == []
         assert "No image matches" in app.grid.empty_text
+        assert app.search.count.value == "0 images match"
+        # Cleared: the live feed again, from its newest page.
         app.apply_filter("")
-        assert len(app.grid.items) == 60
+        assert len(app.grid.items) == 24
+        assert app.grid.has_more
+        assert app.search.count.value == ""
+        send(app, type="load_more")
+        wait_for(lambda: len(app.grid.items) == 48)
+        send(app, type="load_more")
+        wait_for(lambda: len(app.grid.items) == 60)
 
         # Another user of the same store adds an image: the next poll shows it first.
         other = Gallery.from_settings(load_settings())

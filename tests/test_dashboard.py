@@ -236,6 +236,8 @@ def test_filter_narrows_the_grid_by_prompt_text(offline_app: ServedApp, dash_pag
         field.fill(word.upper() if word.startswith("quokka") else word)  # case-insensitive
         expect(thumbs).to_have_count(len(expected))
         assert set(thumb_ids(page)) == expected
+        noun = "image matches" if len(expected) == 1 else "images match"
+        expect(page.locator(".gk-search-count")).to_have_text(f"{len(expected)} {noun}")
         for caption in thumbs.locator("figcaption").all_inner_texts():
             assert word in caption.casefold()
 
@@ -244,6 +246,7 @@ def test_filter_narrows_the_grid_by_prompt_text(offline_app: ServedApp, dash_pag
     expect(page.locator(".gk-empty")).to_contain_text(f"No image matches “no-such-animal-{tag}”")
 
     field.fill("")
+    expect(page.locator(".gk-search-count")).to_have_text("")
     expect(thumbs.first).to_be_visible()
     page.wait_for_function(
         "n => document.querySelectorAll('.gk-grid .gk-thumb').length >= n", arg=len(records)

@@ -31,10 +31,11 @@ def test_long_prompts_on_this_store(
 ) -> None:
     page = dash_page
     open_dashboard(page, aws_app)
-    for prompt in (ENGLISH, KOREAN):
+    for made, prompt in enumerate((ENGLISH, KOREAN), start=1):
         page.fill(PROMPT, prompt)
         page.click(GENERATE)
-        expect(page.locator(".gk-status")).to_contain_text("Saved 1 image", timeout=45_000)
+        expect(page.locator(THUMBS)).to_have_count(made, timeout=45_000)
+        expect(page.locator(".gk-status")).to_contain_text("Saved 1 image")
         expect(page.locator(".gk-error")).to_be_hidden()
     stored = store_ids(aws_app.gallery())
     assert len(stored) == 2

@@ -18,15 +18,17 @@ import ipywidgets as w
 
 from gallery_kit.bedrock.families import MODELS
 from gallery_kit.bedrock.routing import available_operations
-from gallery_kit.errors import GalleryError
+from gallery_kit.errors import GalleryError, InvalidRequest
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord, is_image_id
+from gallery_kit.search.searcher import Filters
 from gallery_kit.ui.feed import PAGE_SIZE, Feed
 from gallery_kit.ui.grid import GalleryGrid
 from gallery_kit.ui.lightbox import lightbox_detail
 from gallery_kit.ui.messages import Messages, unexpected
 from gallery_kit.ui.paid import PaidActions, PaidCalls
 from gallery_kit.ui.panel import GenerationPanel
+from gallery_kit.ui.search_bar import SearchBar
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,6 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.feed = Feed(gallery)
         self._poll_busy = threading.Lock()
         self._last_outbox_try = 0.0
-        self._filter_timer: threading.Timer | None = None
         # Ids whose thumbnail the page has (since its view last said "ready").
         self._sent: set[str] = set()
         self._sent_lock = threading.Lock()
@@ -99,13 +100,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 where=f"<code>{html.escape(gallery.store.location)}</code>"
             )
             self.banner.layout.display = "block"
-        self.filter = w.Text(
-            placeholder="Filter by prompt text…",
-            description="Filter",
-            continuous_update=True,
-            layout=w.Layout(width="100%"),
-        )
-        self.filter.add_class("gk-filter")
+        self.search = SearchBar()
+        self.filter = self.search.text
         self.grid = GalleryGrid(poll_ms=poll_ms, empty_text="Loading…")
         self.actions = PaidActions(
             gallery, self.panel, self.grid, self.messages, self.paid, open_image=self.open_image
@@ -114,7 +110,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.header.add_class("gk-header")
 
         right = w.VBox(
-            [self.filter, self.grid], layout=w.Layout(flex="1 1 420px", min_width="300px")
+            [self.search.box, self.grid], layout=w.Layout(flex="1 1 420px", min_width="300px")
         )
         body = w.HBox(
             [self.panel.box, right], layout=w.Layout(flex_flow="row wrap", align_items="flex-start")
@@ -126,7 +122,9 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
         self.panel.generate.on_click(lambda _b: self.on_generate())
         self.use_live.on_click(lambda _b: self.use_live_model())
-        self.filter.observe(self._on_filter, "value")
+        self.search.on_change(
+            lambda filters: self._io_pool.submit(self._guard, self.apply_search, filters)
+        )
         self.grid.on_msg(self._on_grid_msg)
         gallery.warm()
         self._io_pool.submit(self._guard, self._start)
@@ -257,6 +255,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     def _publish(self) -> None:
         """Send the visible tiles to the browser, then the thumbnails it does not have yet."""
+        self.search.show_count(self.feed.total)
         items = self.feed.items()
         self.grid.items = items
         self.grid.has_more = self.feed.has_more
@@ -264,6 +263,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             self.grid.empty_text = (
                 f"No image matches “{self.feed.filter}”."
                 if self.feed.filter
+                else "No image matches these filters."
+                if self.feed.search is not None
                 else "No images yet: type a prompt and press Generate."
             )
         self._send_thumbnails([item["id"] for item in items])
@@ -276,24 +277,22 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         for start in range(0, len(todo), PAGE_SIZE):
             self.grid.send_thumbnails(self.feed.thumbnails(todo[start : start + PAGE_SIZE]))
 
-    # --- filter -------------------------------------------------------------------------
+    # --- search -------------------------------------------------------------------------
 
-    def _on_filter(self, change: dict[str, Any]) -> None:
-        # Debounced: typing a word triggers one search, not one per key.
-        if self._filter_timer is not None:
-            self._filter_timer.cancel()
-        text = str(change["new"])
-        self._filter_timer = threading.Timer(
-            0.3, lambda: self._io_pool.submit(self._guard, self.apply_filter, text)
-        )
-        self._filter_timer.daemon = True
-        self._filter_timer.start()
+    def apply_search(self, filters: Filters) -> None:
+        """Show what ``filters`` match in the whole gallery (or the live feed when empty)."""
+        try:
+            self.feed.set_search(filters)
+        except InvalidRequest as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error(None)
+        self._load_more()
 
     def apply_filter(self, text: str) -> None:
-        if self.feed.set_filter(text):
-            self._load_more()
-        else:
-            self._publish()
+        """The search box's words with the bar's other filters."""
+        current = self.search.filters()
+        self.apply_search(Filters(text, current.model, None, current.since, current.until))
 
     # --- messages from the grid ---------------------------------------------------------
 

@@ -14,13 +14,13 @@ from collections import OrderedDict
 from typing import Any
 
 from gallery_kit.gallery import Gallery
-from gallery_kit.records import ImageRecord, ImageSummary
+from gallery_kit.records import ImageRecord, ImageSummary, created_at_of
+from gallery_kit.search.query import Query
+from gallery_kit.search.searcher import Filters
 from gallery_kit.ui.edit_forms import OPERATION_NAMES
 from gallery_kit.ui.lightbox import caption
 
 PAGE_SIZE = 24
-#: Pages scanned at most per filter request, so a rare word cannot list a huge bucket at once.
-FILTER_SCAN_PAGES = 10
 #: Thumbnail bytes kept in the kernel (~12 KB each: ~2,700 thumbnails).
 THUMB_CACHE_BYTES = 32 * 2**20
 #: Pages a poll reads at most; a bigger burst of new images shows after the next reload.
@@ -44,6 +44,10 @@ class Feed:
         self._cursor: str | None = None
         self._exhausted = False
         self.filter = ""
+        #: The search shown instead of the live feed (None: the live feed).
+        self.search: Filters | None = None
+        #: How many images the search matches in the whole gallery.
+        self.total: int | None = None
         self._thumbs: OrderedDict[str, bytes] = OrderedDict()
         self._thumb_bytes = 0
 
@@ -52,12 +56,14 @@ class Feed:
         return not self._exhausted
 
     def reset(self) -> None:
-        """Start again from the newest page; images waiting to upload come first."""
+        """Start again from the newest page; in the live feed, images waiting to upload first."""
         with self._lock:
             self._items, self._ids = [], set()
             self._cursor, self._exhausted = None, False
-            for record in self.gallery.pending():
-                self._remember(ImageSummary.of(record), at_end=True)
+            self.total = None
+            if self.search is None:
+                for record in self.gallery.pending():
+                    self._remember(ImageSummary.of(record), at_end=True)
 
     def _remember(self, item: ImageSummary, *, at_end: bool) -> None:
         if item.id in self._ids:
@@ -68,42 +74,53 @@ class Feed:
         else:
             self._items.insert(0, item)
 
-    def _matches(self, item: ImageSummary) -> bool:
-        return not self.filter or self.filter in item.prompt.casefold()
-
     def visible(self) -> list[ImageSummary]:
         with self._lock:
-            return [i for i in self._items if self._matches(i)]
+            return list(self._items)
 
     def load_more(self) -> list[str]:
-        """Fetch pages until one more screenful matches the filter (bounded); return the
+        """The next page: of the live feed, or of the search over the whole gallery. Returns the
         problems the store reported (unreadable objects)."""
-        problems: list[str] = []
-        target = len(self.visible()) + PAGE_SIZE
-        for _ in range(FILTER_SCAN_PAGES):
-            if self._exhausted:
-                break
+        if self._exhausted:
+            return []
+        if self.search is not None:
+            summaries, cursor, total = self.gallery.search_summaries(
+                self.search, cursor=self._cursor, limit=PAGE_SIZE
+            )
+            problems: list[str] = []
+        else:
             listing = self.gallery.listing(cursor=self._cursor, limit=PAGE_SIZE)
-            problems += listing.problems
-            with self._lock:
-                for item in listing.summaries:
-                    self._remember(item, at_end=True)
-                self._cursor = listing.next_cursor
-                self._exhausted = listing.next_cursor is None
-            if not self.filter or len(self.visible()) >= target:
-                break
+            summaries, cursor, total = listing.summaries, listing.next_cursor, None
+            problems = listing.problems
+        with self._lock:
+            for item in summaries:
+                self._remember(item, at_end=True)
+            self._cursor = cursor
+            self._exhausted = cursor is None
+            self.total = total
         return problems
 
-    def set_filter(self, text: str) -> bool:
-        """Narrow to prompts containing ``text``; True when more pages should be read."""
+    def set_search(self, filters: Filters) -> None:
+        """Show what ``filters`` match in the whole gallery (nothing set: the live feed again).
+        A malformed filter raises InvalidRequest and changes nothing."""
+        search = None if filters.parsed().empty else filters
         with self._lock:
-            self.filter = text.strip().casefold()
-        return bool(self.filter) and len(self.visible()) < PAGE_SIZE and not self._exhausted
+            self.search = search
+            self.filter = filters.query.strip()
+        self.reset()
+
+    def set_filter(self, text: str) -> None:
+        """The search box alone (kept for callers of the text-only filter)."""
+        self.set_search(Filters(text))
 
     def add_new(self, records: list[ImageRecord]) -> None:
         with self._lock:
+            query = self.search.parsed() if self.search is not None else None
             for record in reversed(records):  # records[0] ends up first
-                self._remember(ImageSummary.of(record), at_end=False)
+                if query is None or _matches(query, record):
+                    self._remember(ImageSummary.of(record), at_end=False)
+                    if self.total is not None:
+                        self.total += 1
 
     def remove(self, image_id: str) -> None:
         with self._lock:
@@ -118,6 +135,8 @@ class Feed:
 
     def merge_fresh(self) -> int:
         """Add images stored by others since the first page was read; return how many."""
+        if self.search is not None:
+            return self._merge_fresh_matches()
         fresh: list[ImageSummary] = []
         cursor = None
         for _ in range(POLL_PAGES):
@@ -132,6 +151,22 @@ class Feed:
             for item in fresh:
                 self._remember(item, at_end=False)
             self._items.sort(key=lambda i: i.id)  # ids sort newest first
+        return len(fresh)
+
+    def _merge_fresh_matches(self) -> int:
+        """While searching: new images that match (the index is refreshed by the search)."""
+        search = self.search
+        if search is None:
+            return 0
+        summaries, _cursor, total = self.gallery.search_summaries(search, limit=PAGE_SIZE)
+        with self._lock:
+            if self.search is not search:
+                return 0  # the search changed meanwhile
+            fresh = [s for s in summaries if s.id not in self._ids]
+            for item in fresh:
+                self._remember(item, at_end=False)
+            self._items.sort(key=lambda i: i.id)
+            self.total = total
         return len(fresh)
 
     def thumbnails(self, ids: list[str]) -> list[tuple[str, bytes]]:
@@ -172,3 +207,15 @@ class Feed:
             }
             for item in self.visible()
         ]
+
+
+def _matches(query: Query, record: ImageRecord) -> bool:
+    """Whether a new image of this session belongs in the search shown."""
+    operation = record.operation or ("adopted" if record.source == "adopted" else "generated")
+    return query.matches(
+        prompt=record.prompt,
+        model_id=record.model_id,
+        operation=operation,
+        created_at=created_at_of(record.id),
+        seed=record.seed,
+    )
