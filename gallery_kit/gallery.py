@@ -285,7 +285,12 @@ class Gallery:
             self.thumb_cache.discard(image_id)
 
     def reindex(self) -> ReindexReport:
-        return self.store.reindex()
+        """Mend the store's index keys, then rebuild this machine's search index from them."""
+        report = self.store.reindex()
+        self.search_index.rebuild(
+            self.store, full_prompt=lambda image_id: self.store.get(image_id).prompt
+        )
+        return report
 
     def get(self, image_id: str) -> ImageRecord:
         check_image_id(image_id)

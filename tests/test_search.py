@@ -278,3 +278,41 @@ def test_cli_search_json_count_cursor_and_exit_codes(tmp_path: Path) -> None:
     assert bad.stderr.count("\n") == 1
     unknown = gk("search", "--operation", "dance", cwd=tmp_path)
     assert unknown.code == 2
+
+
+def test_reindex_rebuilds_the_search_index_without_deleted_images(
+    bucket: str, tmp_path: Path
+) -> None:
+    stores = [S3Store(bucket, region="us-east-1") for _ in range(2)]
+    try:
+        ours, theirs = (
+            Gallery(OfflineGenerator(), s, Outbox(tmp_path / f"outbox-{i}"))
+            for i, s in enumerate(stores)
+        )
+        fill(theirs)
+        assert ours.search("fox").total == 2
+        theirs.delete(ours.search("fox").records[0].id)
+        ours.reindex()
+        assert prompts(ours.search("fox")) == ["A red fox in deep snow"]
+        assert ours.search_index.count() == 4
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_the_search_bar_filters_by_model_and_date(tmp_path: Path) -> None:
+    from gallery_kit.ui.search_bar import SearchBar
+
+    bar = SearchBar()
+    bar.text.value = "fox"
+    bar.model.value = "amazon.nova-canvas-v1:0"
+    bar.since.value = datetime(2026, 11, 1, tzinfo=UTC).date()
+    bar.until.value = datetime(2026, 11, 1, tzinfo=UTC).date()
+    gallery = Gallery(OfflineGenerator(), LocalStore(tmp_path / "s"), Outbox(tmp_path / "o"))
+    fill(gallery)
+    summaries, _cursor, total = gallery.search_summaries(bar.filters())
+    assert ([s.prompt for s in summaries], total) == (["A red fox in deep snow"], 1)
+    bar.show_count(1284)
+    assert bar.count.value == "1,284 images match"
+    bar.show_count(None)
+    assert bar.count.value == ""
