@@ -19,10 +19,12 @@ from gallery_kit.stores.base import ImageStore
 
 #: Images per listing request while catching up (S3's most per ListObjectsV2).
 BATCH = 1000
+SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
-    id TEXT PRIMARY KEY,
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     created_ms INTEGER NOT NULL,
     model_id TEXT NOT NULL,
     operation TEXT NOT NULL,
@@ -30,8 +32,9 @@ CREATE TABLE IF NOT EXISTS images (
     prompt TEXT NOT NULL,
     shortened INTEGER NOT NULL
 );
+-- The words of each prompt, under the same rowid as its row in images (n).
 CREATE VIRTUAL TABLE IF NOT EXISTS prompts USING fts5(
-    id UNINDEXED, words, tokenize = 'unicode61 remove_diacritics 2'
+    words, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
 
@@ -56,7 +59,11 @@ class LocalIndex:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        if self._db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            # A cache of another layout: start afresh (the next refresh fills it again).
+            self._db.executescript("DROP TABLE IF EXISTS images; DROP TABLE IF EXISTS prompts;")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -67,13 +74,14 @@ class LocalIndex:
     def add(self, summaries: Iterable[ImageSummary]) -> int:
         """Insert or replace these summaries; how many were new."""
         rows = list(summaries)
+        added = 0
         with self._lock:
-            known = self._known([s.id for s in rows])
             self._db.execute("BEGIN")
             for s in rows:
-                self._db.execute("DELETE FROM prompts WHERE id = ?", (s.id,))
-                self._db.execute(
-                    "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?)",
+                added += self._forget(s.id) == 0
+                cursor = self._db.execute(
+                    "INSERT INTO images (id, created_ms, model_id, operation, seed, prompt,"
+                    " shortened) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         s.id,
                         int(created_at_of(s.id).timestamp() * 1000),
@@ -85,25 +93,36 @@ class LocalIndex:
                     ),
                 )
                 self._db.execute(
-                    "INSERT INTO prompts (id, words) VALUES (?, ?)", (s.id, normalize(s.prompt))
+                    "INSERT INTO prompts (rowid, words) VALUES (?, ?)",
+                    (cursor.lastrowid, normalize(s.prompt)),
                 )
             self._db.execute("COMMIT")
-        return len({s.id for s in rows} - known)
+        return added
 
     def remove(self, ids: Iterable[str]) -> None:
         with self._lock:
             self._db.execute("BEGIN")
             for image_id in ids:
-                self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
-                self._db.execute("DELETE FROM prompts WHERE id = ?", (image_id,))
+                self._forget(image_id)
             self._db.execute("COMMIT")
 
+    def _forget(self, image_id: str) -> int:
+        """Delete one image's rows (by rowid: FTS5 finds nothing fast by another column)."""
+        row = self._db.execute("SELECT n FROM images WHERE id = ?", (image_id,)).fetchone()
+        if row is None:
+            return 0
+        self._db.execute("DELETE FROM prompts WHERE rowid = ?", (row[0],))
+        self._db.execute("DELETE FROM images WHERE n = ?", (row[0],))
+        return 1
+
     def _known(self, ids: list[str]) -> set[str]:
-        if not ids:
-            return set()
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(f"SELECT id FROM images WHERE id IN ({marks})", ids)  # noqa: S608 - only placeholders
-        return {r[0] for r in rows}
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):  # SQLite binds at most 32,766 values at once
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id FROM images WHERE id IN ({marks})", chunk)  # noqa: S608 - only placeholders
+            known.update(r[0] for r in rows)
+        return known
 
     def count(self) -> int:
         with self._lock:
@@ -184,10 +203,10 @@ class LocalIndex:
         if query.prefix:
             positive.append(_fts_phrase([query.prefix]) + "*")
         if positive:
-            where.append("id IN (SELECT id FROM prompts WHERE prompts MATCH ?)")
+            where.append("n IN (SELECT rowid FROM prompts WHERE prompts MATCH ?)")
             args.append(" AND ".join(positive))
         for phrase in query.excluded:
-            where.append("id NOT IN (SELECT id FROM prompts WHERE prompts MATCH ?)")
+            where.append("n NOT IN (SELECT rowid FROM prompts WHERE prompts MATCH ?)")
             args.append(_fts_phrase(phrase))
         if query.model:
             where.append("model_id = ?")
