@@ -117,3 +117,11 @@ def test_dashboard_smoke(tmp_path: Path) -> None:
         },
     )
     assert figures["images_shown"] == figures["images"]
+
+
+def test_search_smoke(tmp_path: Path) -> None:
+    figures = run_bench("search", tmp_path)
+    has_keys(figures, {"results", "worst_index_ms", "targets"})
+    assert [r["images"] for r in figures["results"]] == [200, 2_000]
+    for result in figures["results"]:
+        assert set(result["queries"]) >= {"word", "typing (prefix)", "phrase", "exclusion"}
