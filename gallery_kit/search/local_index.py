@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from gallery_kit.records import ImageSummary, created_at_of
-from gallery_kit.search.query import Query, normalize
+from gallery_kit.search.query import Query, normalize, origin
 from gallery_kit.stores.base import ImageStore
 
 #: Images per listing request while catching up (S3's most per ListObjectsV2).
@@ -37,12 +37,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS prompts USING fts5(
     words, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
-
-
-def _operation(summary: ImageSummary) -> str:
-    if summary.operation:
-        return summary.operation
-    return "adopted" if summary.source == "adopted" else "generated"
 
 
 def _fts_phrase(words: Iterable[str]) -> str:
@@ -86,7 +80,7 @@ class LocalIndex:
                         s.id,
                         int(created_at_of(s.id).timestamp() * 1000),
                         s.model_id,
-                        _operation(s),
+                        origin(s.operation, s.source),
                         s.seed,
                         s.prompt,
                         int(s.shortened),
@@ -135,35 +129,37 @@ class LocalIndex:
         ``full_prompt(id)`` reads the whole prompt where a summary had to shorten it.
         """
         added = 0
-        cursor: str | None = None
-        while True:
-            listing = store.listing(cursor=cursor, limit=BATCH)
-            summaries = [self._completed(s, full_prompt) for s in listing.summaries]
+        for summaries in self._pages(store, full_prompt):
             with self._lock:
                 known = self._known([s.id for s in summaries])
-            fresh = [s for s in summaries if s.id not in known]
-            added += self.add(fresh)
-            if known or not listing.next_cursor:
-                return added
-            cursor = listing.next_cursor
+            added += self.add([s for s in summaries if s.id not in known])
+            if known:
+                break
+        return added
 
     def rebuild(
         self, store: ImageStore, *, full_prompt: Callable[[str], str] | None = None
     ) -> None:
         """Every image the store lists, and nothing else (images deleted elsewhere go)."""
         seen: set[str] = set()
-        cursor: str | None = None
-        while True:
-            listing = store.listing(cursor=cursor, limit=BATCH)
-            summaries = [self._completed(s, full_prompt) for s in listing.summaries]
+        for summaries in self._pages(store, full_prompt):
             self.add(summaries)
             seen.update(s.id for s in summaries)
-            if not listing.next_cursor:
-                break
-            cursor = listing.next_cursor
         with self._lock:
             stale = [r[0] for r in self._db.execute("SELECT id FROM images") if r[0] not in seen]
         self.remove(stale)
+
+    def _pages(
+        self, store: ImageStore, full_prompt: Callable[[str], str] | None
+    ) -> Iterator[list[ImageSummary]]:
+        """The store's listing, newest first, a batch at a time, shortened prompts completed."""
+        cursor: str | None = None
+        while True:
+            listing = store.listing(cursor=cursor, limit=BATCH)
+            yield [self._completed(s, full_prompt) for s in listing.summaries]
+            if not listing.next_cursor:
+                return
+            cursor = listing.next_cursor
 
     @staticmethod
     def _completed(summary: ImageSummary, full_prompt: Callable[[str], str] | None) -> ImageSummary:
@@ -186,9 +182,10 @@ class LocalIndex:
                 ids,
             ).fetchall()
         found = {}
-        for image_id, prompt, model_id, operation, seed in rows:
-            edit = operation if operation not in ("generated", "adopted") else None
-            source = "adopted" if operation == "adopted" else "generated"
+        for image_id, prompt, model_id, how, seed in rows:
+            # The inverse of origin(): an edit's name, or how an unedited image came to be.
+            edit = how if how not in ("generated", "adopted") else None
+            source = "adopted" if how == "adopted" else "generated"
             found[image_id] = ImageSummary(image_id, prompt, model_id, edit, source, seed=seed)
         return [found[i] for i in ids if i in found]
 

@@ -23,6 +23,13 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def origin(operation: str | None, source: str) -> str:
+    """How an image came to be, as ``--operation`` names it: its edit, else generated/adopted."""
+    if operation:
+        return operation
+    return "adopted" if source == "adopted" else "generated"
+
+
 def normalize(text: str) -> str:
     """Lower case, accents removed (``Café`` → ``cafe``), compatibility forms folded."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

@@ -15,7 +15,7 @@ from typing import Any
 
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord, ImageSummary, created_at_of
-from gallery_kit.search.query import Query
+from gallery_kit.search.query import Query, origin
 from gallery_kit.search.searcher import Filters
 from gallery_kit.ui.edit_forms import OPERATION_NAMES
 from gallery_kit.ui.lightbox import caption
@@ -108,10 +108,6 @@ class Feed:
             self.search = search
             self.filter = filters.query.strip()
         self.reset()
-
-    def set_filter(self, text: str) -> None:
-        """The search box alone (kept for callers of the text-only filter)."""
-        self.set_search(Filters(text))
 
     def add_new(self, records: list[ImageRecord]) -> None:
         with self._lock:
@@ -211,11 +207,10 @@ class Feed:
 
 def _matches(query: Query, record: ImageRecord) -> bool:
     """Whether a new image of this session belongs in the search shown."""
-    operation = record.operation or ("adopted" if record.source == "adopted" else "generated")
     return query.matches(
         prompt=record.prompt,
         model_id=record.model_id,
-        operation=operation,
+        operation=origin(record.operation, record.source),
         created_at=created_at_of(record.id),
         seed=record.seed,
     )
