@@ -28,6 +28,7 @@ from gallery_kit.bedrock.families import (
     RECOMMENDED_MODEL_ID,
     RECOMMENDED_REGION,
     ModelSpec,
+    card_for,
     get_model,
 )
 from gallery_kit.bedrock.families.stability_services import SERVICES, bare_id
@@ -74,7 +75,7 @@ class ModelState:
 
     @property
     def spec(self) -> ModelSpec:
-        return _spec(self.model_id)
+        return card_for(self.model_id)
 
     @property
     def label(self) -> str:
@@ -96,13 +97,6 @@ class DefaultChoice:
     reason: str
     #: True when BEDROCK_MODEL_ID chose it (then it wins even when it cannot be called).
     explicit: bool = False
-
-
-def _spec(model_id: str) -> ModelSpec:
-    for service in SERVICES.values():
-        if bare_id(service.model_id) == bare_id(model_id):
-            return service
-    return get_model(model_id)
 
 
 def control_plane_client(region: str) -> BedrockClient:
@@ -171,7 +165,7 @@ class ModelCatalog:
         for spec in self._specs:
             if spec.model_id == model_id:
                 return self.state_of(spec)
-        return self.state_of(_spec(model_id))
+        return self.state_of(card_for(model_id))
 
     def state_of(self, spec: ModelSpec) -> ModelState:
         region = self.region_for(spec)

@@ -26,6 +26,7 @@ from gallery_kit.bedrock.families import (
     RECOMMENDED_MODEL_ID,
     RECOMMENDED_REGION,
     ModelSpec,
+    card_for,
     get_model,
 )
 from gallery_kit.bedrock.families import stability_services as st
@@ -60,21 +61,13 @@ class Route:
 # --- routing ------------------------------------------------------------------------------------
 
 
-def _configured(model_id: str) -> ModelSpec:
-    bare = st.bare_id(model_id.strip())
-    for service in st.SERVICES.values():
-        if st.bare_id(service.model_id) == bare:
-            return service
-    return get_model(model_id)
-
-
 def route_for(operation: str, configured_model_id: str, *, offline: bool = False) -> Route:
     """The model that does ``operation`` when ``configured_model_id`` is the chosen model."""
     if operation not in OPERATIONS:
         raise InvalidRequest(
             f"Unknown operation {operation!r}; use one of: {', '.join(OPERATIONS)}."
         )
-    configured = _configured(configured_model_id)  # an unknown id is a ConfigError, offline too
+    configured = card_for(configured_model_id)  # an unknown id is a ConfigError, offline too
     if offline:
         return Route(operation, OFFLINE_MODEL, "offline")
     if configured.family == "nova":

@@ -166,10 +166,7 @@ class BedrockGenerator:
     def _alternative(self, spec: ModelSpec) -> Alternative | None:
         if self.catalog is None:
             return None
-        state = self.catalog.live_alternative(spec.model_id)
-        if state is None:
-            return None
-        return Alternative(state.model_id, state.region, state.label)
+        return self.catalog.alternative(spec.model_id)
 
     def _map(self, exc: Exception, spec: ModelSpec) -> GalleryError:
         return map_bedrock_error(

@@ -51,6 +51,7 @@ __all__ = [
     "ModelSpec",
     "Status",
     "adapter_for",
+    "card_for",
     "carry_over",
     "get_model",
     "validate",
@@ -188,6 +189,18 @@ def get_model(model_id: str) -> ModelSpec:
             + f" ({RECOMMENDED_MODEL_ID} is Active in {RECOMMENDED_REGION})."
         )
     return spec
+
+
+def card_for(model_id: str) -> ModelSpec:
+    """The card of any model gallery_kit calls: a Stability image service (by its id with or
+    without a geography prefix) or one of :data:`MODELS` (see :func:`get_model`)."""
+    from gallery_kit.bedrock.families.stability_services import SERVICES, bare_id
+
+    bare = bare_id(model_id.strip())
+    for service in SERVICES.values():
+        if bare_id(service.model_id) == bare:
+            return service
+    return get_model(model_id)
 
 
 def adapter_for(spec: ModelSpec) -> Adapter:
