@@ -475,6 +475,28 @@ def test_a_read_timeout_is_not_sent_again(
     assert "NOT sent again" in str(caught.value)
 
 
+def test_a_connection_closed_before_any_answer_is_sent_once_more(
+    bedrock: BedrockEndpoint, tmp_path: Path
+) -> None:
+    # A keep-alive connection the far end timed out as it was reused: nothing ran, so one re-send.
+    bedrock.script(Reply.hang_up())
+    result = _local_bedrock_gallery(tmp_path).generate(GenerationRequest(prompt="a cat"))
+    assert len(result.records) == 1
+    assert len(bedrock.requests) == 2
+    assert len(bedrock.sent_images) == 1
+
+
+def test_a_connection_closed_twice_is_reported_not_sent_a_third_time(
+    bedrock: BedrockEndpoint, tmp_path: Path
+) -> None:
+    bedrock.always(Reply.hang_up())
+    with pytest.raises(ServiceUnreachable, match="closed the connection twice") as caught:
+        _local_bedrock_gallery(tmp_path).generate(GenerationRequest(prompt="a cat"))
+    assert "nothing was stored" in str(caught.value)
+    assert len(bedrock.requests) == 2
+    assert bedrock.sent_images == []
+
+
 # --- AWS mode: S3 failing after the model answered --------------------------------------------
 
 

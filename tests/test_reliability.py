@@ -84,7 +84,7 @@ def test_hundred_images_with_30_percent_of_s3_writes_failing(
                 range(20),
             )
         )
-    assert all(len(result.records) == 5 for result in results)
+    assert all(len(result.records) == 5 for result in results), [r.warnings for r in results]
     pending_after_generate = sum(len(result.pending) for result in results)
     for _ in range(50):  # S3 keeps failing 30% of writes; retries finish the job
         if not gallery.outbox.ids():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -148,6 +149,11 @@ def map_bedrock_error(
         return ModelTimeout(
             f"{name} did not answer in time. The request was NOT sent again (it may still be "
             "billed); look in the gallery before retrying, or try a smaller size."
+        )
+    if isinstance(exc, ConnectionClosedError):
+        return ServiceUnreachable(
+            f"Bedrock in {region} closed the connection twice before answering {name}; nothing "
+            "was stored. Check the network (a proxy or VPN may be cutting connections) and retry."
         )
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return ServiceUnreachable(

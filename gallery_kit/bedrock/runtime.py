@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError
 
 from gallery_kit.bedrock.errors import RETRYABLE_CODES, map_bedrock_error
 from gallery_kit.bedrock.families import CONVERSE_FAMILIES, ModelOutput, ModelSpec, adapter_for
@@ -181,9 +181,18 @@ class BedrockGenerator:
         """``send(client)``, with throttling retried and botocore errors mapped."""
         client = self.client_for(spec)
         attempt = 0
+        hung_up = False
         while True:
             try:
                 return send(client)
+            except ConnectionClosedError as exc:
+                # Closed with no answer at all: almost always a pooled keep-alive connection the
+                # far end timed out just as it was reused, so nothing ran. Sent again once (a read
+                # timeout, where the model may be painting, is never re-sent).
+                if hung_up:
+                    raise self._map(exc, spec) from exc
+                log.info("%s: connection closed before an answer; sending again", spec.model_id)
+                hung_up = True
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in RETRYABLE_CODES and attempt < self.throttle_retries:

@@ -198,6 +198,12 @@ class Reply:
         return cls("delay", seconds=seconds, then=then or cls.ok())
 
     @classmethod
+    def hang_up(cls) -> Reply:
+        """Close the connection without answering, as a server does with a keep-alive
+        connection it timed out just as the client reused it (nothing was generated)."""
+        return cls("hang_up")
+
+    @classmethod
     def garbage(cls) -> Reply:
         return cls("garbage")
 

@@ -81,7 +81,7 @@ class RecordedRequest:
 
 
 class _Abort(Exception):
-    """The endpoint is stopping while a request was delayed: drop the connection."""
+    """Drop the connection without an answer (the endpoint is stopping, or ``Reply.hang_up``)."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -320,6 +320,8 @@ class BedrockEndpoint:
             if self._stopping.wait(reply.seconds):
                 raise _Abort
             reply = reply.then or Reply.ok()
+        if reply.kind == "hang_up":
+            raise _Abort
         if reply.kind == "garbage":
             self._send(h, 200, b"<html><body>502 Bad Gateway</body></html>")
             return
