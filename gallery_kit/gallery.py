@@ -39,6 +39,7 @@ from gallery_kit.stores.thumbcache import ThumbnailCache
 if TYPE_CHECKING:
     from gallery_kit.edits import EditRequest
     from gallery_kit.search.local_index import LocalIndex
+    from gallery_kit.search.sync import CompactReport, RefreshReport
 
 #: Re-exported: what the service returns and reports.
 __all__ = ["AdoptReport", "Gallery", "GenerationResult"]
@@ -158,7 +159,10 @@ class Gallery:
 
     def _store(self, output: ModelOutput, model_name: str, **fields: Any) -> GenerationResult:
         """Keep what the model returned (see :class:`~gallery_kit.keeping.Keeper`)."""
-        return self._keeper.keep(output, model_name, self._clock(), **fields)
+        result = self._keeper.keep(output, model_name, self._clock(), **fields)
+        # Found by this server's next search at once (other servers: at their next poll).
+        self._searcher.saw([r for r in result.records if r.id not in result.pending])
+        return result
 
     def sync_outbox(self) -> SyncReport:
         return self.outbox.flush(self.store)
@@ -285,12 +289,29 @@ class Gallery:
             self.thumb_cache.discard(image_id)
 
     def reindex(self) -> ReindexReport:
-        """Mend the store's index keys, then rebuild this machine's search index from them."""
+        """Mend the store's index keys, then rebuild this machine's search index and the
+        shared catalog from them."""
         report = self.store.reindex()
-        self.search_index.rebuild(
-            self.store, full_prompt=lambda image_id: self.store.get(image_id).prompt
-        )
+        # Other servers' indexes read these as changes; the shared catalog is written anew.
+        for image_id in report.added + report.rewritten:
+            self.store.note_change(image_id, "added")
+        for image_id in report.removed:
+            self.store.note_change(image_id, "deleted")
+        self._searcher.rebuild()
         return report
+
+    def refresh_search(self) -> RefreshReport:
+        """Bring this machine's search index up to date now (searches do it at most every
+        couple of seconds); what it cost."""
+        report = self._searcher.refresh(force=True)
+        assert report is not None  # forced
+        return report
+
+    def compact_catalog(self, *, full: bool = False) -> CompactReport:
+        """Write what is due into the shared catalog now (a dashboard does it by itself when
+        due; ``full``: every segment anew from this machine's index)."""
+        self._searcher.refresh(force=True)
+        return self._searcher.sync.compact(full=full)
 
     def get(self, image_id: str) -> ImageRecord:
         check_image_id(image_id)

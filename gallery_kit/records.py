@@ -28,7 +28,7 @@ import json
 import re
 import secrets
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gallery_kit.errors import InvalidImage
@@ -39,6 +39,12 @@ IMAGES_DIR = ROOT + "images/"
 THUMBS_DIR = ROOT + "thumbs/"
 CHILDREN_DIR = ROOT + "children/"
 INDEX_DIR = ROOT + "index/"
+#: Small markers of what the index keys alone cannot tell a poller: an image deleted, or listed
+#: late (an older id published after newer ones). "index-changes/" sorts right before "index/"
+#: ("-" < "/"), so one LIST by the prefix ``index`` reads the new changes, then the newest images.
+CHANGES_DIR = ROOT + "index-changes/"
+#: The shared, rebuildable catalog: Parquet segments and the manifest naming them.
+CATALOG_DIR = ROOT + "catalog/"
 #: S3 keys are at most 1,024 bytes of UTF-8; a summary is shortened to fit.
 MAX_KEY_BYTES = 1024
 #: Each ``/``-separated part of a key we write stays within this. Filesystem-backed S3 servers
@@ -123,6 +129,39 @@ def index_start_after(prefix: str, image_id: str) -> str:
     """The ``StartAfter`` for the page after ``image_id``: past every ``<id>.<summary>`` key."""
     # "/" sorts right after ".", and ids all have the same length.
     return f"{prefix}{INDEX_DIR}{image_id}/"
+
+
+CHANGE_KINDS = ("added", "deleted")
+#: An image published this long after its id's time also gets an ``added`` marker: pollers
+#: read the newest index keys only down to about where they were last time.
+LATE_AFTER = timedelta(seconds=60)
+
+
+def is_late(image_id: str, now: datetime | None = None) -> bool:
+    return (now or datetime.now(UTC)) - created_at_of(image_id) > LATE_AFTER
+
+
+def change_key(prefix: str, at: datetime, image_id: str, kind: str) -> str:
+    """A change marker: in time order (milliseconds, ascending), then the id and what happened."""
+    if kind not in CHANGE_KINDS:
+        raise ValueError(f"unknown change {kind!r}")
+    return f"{prefix}{CHANGES_DIR}{int(at.timestamp() * 1000):013d}-{image_id}.{kind}"
+
+
+def change_mark(prefix: str, at: datetime) -> str:
+    """The ``StartAfter`` that reads the changes made from ``at`` on."""
+    return f"{prefix}{CHANGES_DIR}{int(at.timestamp() * 1000) - 1:013d}~"
+
+
+def change_from_key(prefix: str, key: str) -> tuple[str, str] | None:
+    """(image id, kind) of a change marker's key; None for anything else."""
+    start = prefix + CHANGES_DIR
+    rest = key[len(start) :] if key.startswith(start) else ""
+    stamp, _, tail = rest.partition("-")
+    image_id, _, kind = tail.rpartition(".")
+    if len(stamp) != 13 or not stamp.isdigit() or not is_image_id(image_id):
+        return None
+    return (image_id, kind) if kind in CHANGE_KINDS else None
 
 
 def id_from_meta_key(prefix: str, key: str) -> str | None:

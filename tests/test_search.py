@@ -22,6 +22,7 @@ from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox
 from gallery_kit.stores.s3 import S3Store
 from tests.support.cli_runner import RECORD_FIELDS, gk
+from tests.support.waiting import within
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 PROMPTS = [
@@ -202,7 +203,7 @@ def test_another_servers_images_appear(bucket: str, tmp_path: Path) -> None:
     stores = [S3Store(bucket, region="us-east-1") for _ in range(2)]
     try:
         ours, theirs = (
-            Gallery(OfflineGenerator(), s, Outbox(tmp_path / f"outbox-{i}"))
+            Gallery(OfflineGenerator(), s, Outbox(tmp_path / f"server-{i}" / "outbox"))
             for i, s in enumerate(stores)
         )
         assert ours.search("lighthouse").total == 0
@@ -214,7 +215,9 @@ def test_another_servers_images_appear(bucket: str, tmp_path: Path) -> None:
                 model_id="stability.stable-image-core-v1:1",
             )
         )
-        assert prompts(ours.search("lighthouse")) == ["a lighthouse in fog"]
+        page, took = within(10, lambda: ours.search("lighthouse"), lambda p: p.total == 1)
+        assert prompts(page) == ["a lighthouse in fog"]
+        print(f"\nanother server's image found by search after {took:.2f} s")
     finally:
         for s in stores:
             s.close()
@@ -224,10 +227,10 @@ def test_four_writers_at_once_are_all_found_exactly_once(bucket: str, tmp_path: 
     stores = [S3Store(bucket, region="us-east-1") for _ in range(5)]
     try:
         writers = [
-            Gallery(OfflineGenerator(), s, Outbox(tmp_path / f"o{i}"))
+            Gallery(OfflineGenerator(), s, Outbox(tmp_path / f"server-{i}" / "outbox"))
             for i, s in enumerate(stores[:4])
         ]
-        reader = Gallery(OfflineGenerator(), stores[4], Outbox(tmp_path / "reader"))
+        reader = Gallery(OfflineGenerator(), stores[4], Outbox(tmp_path / "reader" / "outbox"))
         reader.search("")  # an index that is older than every write
 
         def write(g: Gallery, n: int) -> None:
@@ -246,7 +249,7 @@ def test_four_writers_at_once_are_all_found_exactly_once(bucket: str, tmp_path: 
             t.start()
         for t in threads:
             t.join()
-        found = reader.search("kite", limit=100)
+        found, _ = within(10, lambda: reader.search("kite", limit=100), lambda p: p.total >= 40)
         assert found.total == 40
         assert len({r.id for r in found.records}) == 40
     finally:
@@ -286,7 +289,7 @@ def test_reindex_rebuilds_the_search_index_without_deleted_images(
     stores = [S3Store(bucket, region="us-east-1") for _ in range(2)]
     try:
         ours, theirs = (
-            Gallery(OfflineGenerator(), s, Outbox(tmp_path / f"outbox-{i}"))
+            Gallery(OfflineGenerator(), s, Outbox(tmp_path / f"server-{i}" / "outbox"))
             for i, s in enumerate(stores)
         )
         fill(theirs)

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from gallery_kit.records import ImageSummary, created_at_of
-from gallery_kit.search.query import Query, normalize, origin
+from gallery_kit.search.query import Query, from_origin, normalize, origin
 from gallery_kit.stores.base import ImageStore
 
 #: Images per listing request while catching up (S3's most per ListObjectsV2).
 BATCH = 1000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS images (
 CREATE VIRTUAL TABLE IF NOT EXISTS prompts USING fts5(
     words, tokenize = 'unicode61 remove_diacritics 2'
 );
+-- Where this copy stands against the shared catalog (search/sync.py).
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -55,7 +57,10 @@ class LocalIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         if self._db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             # A cache of another layout: start afresh (the next refresh fills it again).
-            self._db.executescript("DROP TABLE IF EXISTS images; DROP TABLE IF EXISTS prompts;")
+            self._db.executescript(
+                "DROP TABLE IF EXISTS images; DROP TABLE IF EXISTS prompts;"
+                " DROP TABLE IF EXISTS state;"
+            )
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -93,12 +98,15 @@ class LocalIndex:
             self._db.execute("COMMIT")
         return added
 
-    def remove(self, ids: Iterable[str]) -> None:
+    def remove(self, ids: Iterable[str]) -> int:
+        """Forget these images; how many were here."""
+        removed = 0
         with self._lock:
             self._db.execute("BEGIN")
             for image_id in ids:
-                self._forget(image_id)
+                removed += self._forget(image_id)
             self._db.execute("COMMIT")
+        return removed
 
     def _forget(self, image_id: str) -> int:
         """Delete one image's rows (by rowid: FTS5 finds nothing fast by another column)."""
@@ -181,13 +189,92 @@ class LocalIndex:
                 f"SELECT id, prompt, model_id, operation, seed FROM images WHERE id IN ({marks})",  # noqa: S608 - only placeholders
                 ids,
             ).fetchall()
-        found = {}
-        for image_id, prompt, model_id, how, seed in rows:
-            # The inverse of origin(): an edit's name, or how an unedited image came to be.
-            edit = how if how not in ("generated", "adopted") else None
-            source = "adopted" if how == "adopted" else "generated"
-            found[image_id] = ImageSummary(image_id, prompt, model_id, edit, source, seed=seed)
+        found = {row[0]: _summary(*row) for row in rows}
         return [found[i] for i in ids if i in found]
+
+    def between(self, newest: str | None, before: str | None) -> list[ImageSummary]:
+        """Every image from ``newest`` (included) to ``before`` (excluded; None: no bound),
+        newest first: what a catalog segment of that range holds."""
+        where, args = [], []
+        if newest is not None:
+            where.append("id >= ?")
+            args.append(newest)
+        if before is not None:
+            where.append("id < ?")
+            args.append(before)
+        clause = " AND ".join(where) or "1"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, prompt, model_id, operation, seed FROM images WHERE {clause}"  # noqa: S608 - clause is ours, values are bound
+                " ORDER BY id",
+                args,
+            ).fetchall()
+        return [_summary(*row) for row in rows]
+
+    def count_between(self, newest: str | None, before: str | None) -> int:
+        where, args = ["id >= ?"], [newest or ""]
+        if before is not None:
+            where.append("id < ?")
+            args.append(before)
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT count(*) FROM images WHERE {' AND '.join(where)}",  # noqa: S608 - clause is ours
+                args,
+            ).fetchone()
+        return int(row[0])
+
+    def load(self, rows: Iterable[ImageSummary]) -> int:
+        """Bulk insert (a cold start from the catalog's segments); ids already here are kept
+        as they are. How many were added."""
+        fresh = {s.id: s for s in rows}
+        with self._lock:
+            for image_id in self._known(list(fresh)):
+                del fresh[image_id]
+            start = int(self._db.execute("SELECT coalesce(max(n), 0) FROM images").fetchone()[0])
+            numbered = list(enumerate(fresh.values(), start + 1))
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
+                " shortened) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    (
+                        n,
+                        s.id,
+                        int(created_at_of(s.id).timestamp() * 1000),
+                        s.model_id,
+                        origin(s.operation, s.source),
+                        s.seed,
+                        s.prompt,
+                    )
+                    for n, s in numbered
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO prompts (rowid, words) VALUES (?, ?)",
+                ((n, normalize(s.prompt)) for n, s in numbered),
+            )
+            self._db.execute("COMMIT")
+        return len(numbered)
+
+    def known(self, ids: list[str]) -> set[str]:
+        with self._lock:
+            return self._known(ids)
+
+    def state(self, name: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, **values: str) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)", values.items()
+            )
+
+    def clear(self) -> None:
+        """Forget everything (the next refresh starts from the shared catalog)."""
+        with self._lock:
+            self._db.executescript("DELETE FROM images; DELETE FROM prompts; DELETE FROM state;")
 
     def search(
         self, query: Query, *, cursor: str | None = None, limit: int = 24
@@ -232,3 +319,8 @@ class LocalIndex:
                 [*page_args, limit],
             ).fetchall()
         return [r[0] for r in rows], total
+
+
+def _summary(image_id: str, prompt: str, model_id: str, how: str, seed: int | None) -> ImageSummary:
+    edit, source = from_origin(how)
+    return ImageSummary(image_id, prompt, model_id, edit, source, seed=seed)

@@ -30,6 +30,13 @@ def origin(operation: str | None, source: str) -> str:
     return "adopted" if source == "adopted" else "generated"
 
 
+def from_origin(how: str) -> tuple[str | None, str]:
+    """The inverse of :func:`origin`: (the edit's name or None, the source)."""
+    if how in ("generated", "adopted"):
+        return None, how
+    return how, "generated"
+
+
 def normalize(text: str) -> str:
     """Lower case, accents removed (``Café`` → ``cafe``), compatibility forms folded."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

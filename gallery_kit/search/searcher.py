@@ -3,7 +3,11 @@ store, one page of matches read back (as summaries for the grid, or as records).
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +21,9 @@ from gallery_kit.stores.base import ImageStore, Page
 
 if TYPE_CHECKING:
     from gallery_kit.search.local_index import LocalIndex
+    from gallery_kit.search.sync import CatalogSync, RefreshReport
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,28 +48,85 @@ class Filters:
         )
 
 
-class Searcher:
-    """``store``'s images, searched through the SQLite index at ``index_path`` (opened lazily)."""
+#: A search asks the store what changed at most this often (each keystroke need not).
+POLL_EVERY_S = 2.0
 
-    def __init__(self, store: ImageStore, index_path: Path) -> None:
+
+class Searcher:
+    """``store``'s images, searched through the SQLite index at ``index_path`` (opened lazily)
+    and kept up to date through the shared catalog (:mod:`gallery_kit.search.sync`).
+
+    ``compact``: write the shared catalog when it is due, in the background (a dashboard's
+    kernel); the command line leaves that to longer-lived processes.
+    """
+
+    def __init__(
+        self,
+        store: ImageStore,
+        index_path: Path,
+        *,
+        compact: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self._path = index_path
         self._lock = threading.Lock()
         self._index: LocalIndex | None = None
+        self._sync: CatalogSync | None = None
+        self._compact = compact
+        self._monotonic = monotonic
+        self._polled = -math.inf
 
     @property
     def index(self) -> LocalIndex:
-        with self._lock:
-            if self._index is None:
-                from gallery_kit.search.local_index import LocalIndex
+        return self.sync.index
 
-                self._index = LocalIndex(self._path)
-            return self._index
+    @property
+    def sync(self) -> CatalogSync:
+        with self._lock:
+            if self._sync is None:
+                from gallery_kit.search.local_index import LocalIndex
+                from gallery_kit.search.sync import CatalogSync
+
+                self._sync = CatalogSync(
+                    self.store,
+                    LocalIndex(self._path),
+                    full_prompt=lambda image_id: self.store.get(image_id).prompt,
+                )
+            return self._sync
+
+    def refresh(self, *, force: bool = False) -> RefreshReport | None:
+        """Bring the index up to date (at most every POLL_EVERY_S unless ``force``); what it
+        cost, or None when it was not due."""
+        now = self._monotonic()
+        if not force and now - self._polled < POLL_EVERY_S:
+            return None
+        sync = self.sync
+        report = sync.refresh()
+        self._polled = now
+        if self._compact and not sync.compacting and sync.compaction_due():
+            threading.Thread(target=self._compact_quietly, daemon=True).start()
+        return report
+
+    def _compact_quietly(self) -> None:
+        try:
+            self.sync.compact()
+        except GalleryError as exc:
+            log.info("the shared catalog is written at a later poll: %s", exc)
+
+    def saw(self, records: list[ImageRecord]) -> None:
+        """Images this process just stored: searchable before the next poll."""
+        if self._sync is not None and records:
+            self._sync.index.add([ImageSummary.of(r) for r in records])
+
+    def rebuild(self) -> None:
+        """This machine's index from the whole listing, then the shared catalog anew."""
+        self.sync.rebuild()
 
     def forget(self, image_id: str) -> None:
         """An image deleted through this gallery: no longer found."""
-        if self._index is not None:
-            self._index.remove([image_id])
+        if self._sync is not None:
+            self._sync.index.remove([image_id])
 
     def summaries(
         self, filters: Filters, *, cursor: str | None = None, limit: int = 24
@@ -71,8 +135,8 @@ class Searcher:
         query = filters.parsed()
         if cursor is not None:
             check_image_id(cursor)
+        self.refresh()
         index = self.index
-        index.refresh(self.store, full_prompt=lambda image_id: self.store.get(image_id).prompt)
         ids, total = index.search(query, cursor=cursor, limit=limit + 1)
         ids, more = ids[:limit], len(ids) > limit
         return index.summaries(ids), (ids[-1] if more and ids else None), total

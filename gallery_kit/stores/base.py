@@ -46,6 +46,38 @@ class ReindexReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """A change marker: an image ``deleted``, or ``added`` late (see ``records.CHANGES_DIR``)."""
+
+    #: The marker's key under the gallery's prefix (changes are read in this order).
+    key: str
+    image_id: str
+    kind: str
+
+
+@dataclass(slots=True)
+class Poll:
+    """What changed: the change markers after a mark, then the newest summaries down to a
+    given id. In S3 one LIST when little changed."""
+
+    changes: list[Change]
+    summaries: list[ImageSummary]
+    problems: list[str] = field(default_factory=list)
+    #: S3 requests it took (0 for a folder).
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SharedObject:
+    """A small object of the gallery's own (catalog segments, the manifest), as listed."""
+
+    #: Under the gallery's prefix, e.g. ``gallery-kit/catalog/manifest.json``.
+    key: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ForeignObject:
     """An image under the prefix that gallery_kit did not write."""
 
@@ -130,4 +162,34 @@ class ImageStore(Protocol):
 
     def foreign_objects(self) -> list[ForeignObject]:
         """Image objects under the prefix that are not ours."""
+        ...
+
+    # --- what the search catalog shares (keys relative to the gallery's prefix) --------
+
+    def note_change(self, image_id: str, kind: str, now: datetime | None = None) -> None:
+        """A change marker (``deleted``, or ``added`` for an image listed late)."""
+        ...
+
+    def poll(self, *, changes_after: str, down_to: str | None, page_size: int = 1000) -> Poll:
+        """The change markers after the key ``changes_after``, then the newest summaries down
+        to the first id at or past ``down_to`` (None: all of them), ``page_size`` keys a
+        request."""
+        ...
+
+    def read_shared(self, key: str) -> tuple[bytes, str] | None:
+        """An object's bytes and a version tag (the ETag), or None when it is missing."""
+        ...
+
+    def write_shared(self, key: str, data: bytes, *, replacing: str | None = None) -> bool:
+        """Write ``key``; with ``replacing`` (a version tag from :meth:`read_shared`, or ``""``
+        for "must not exist yet") only if the object is still that version. False when someone
+        else wrote it first."""
+        ...
+
+    def list_shared(self, prefix: str) -> list[SharedObject]:
+        """Every object under ``prefix`` (the catalog's own folders: small)."""
+        ...
+
+    def delete_shared(self, keys: list[str]) -> None:
+        """Remove these (missing ones are fine)."""
         ...

@@ -10,22 +10,35 @@ from pathlib import Path
 
 from gallery_kit.errors import ImageNotFound, StorageError
 from gallery_kit.records import (
+    CHANGES_DIR,
     META_DIR,
     ROOT,
     ImageRecord,
     ImageSummary,
+    change_from_key,
+    change_key,
     check_image_id,
     child_marker_key,
     children_prefix,
     id_from_meta_key,
     is_image_id,
+    is_late,
     meta_key,
     record_from_json,
     record_to_json,
     thumbnail_key,
 )
 from gallery_kit.stores._files import write_atomic
-from gallery_kit.stores.base import IMAGE_EXTENSIONS, ForeignObject, Listing, Page, ReindexReport
+from gallery_kit.stores.base import (
+    IMAGE_EXTENSIONS,
+    Change,
+    ForeignObject,
+    Listing,
+    Page,
+    Poll,
+    ReindexReport,
+    SharedObject,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +97,14 @@ class LocalStore:
         self._write(meta_key("", record.id), record_to_json(record))
         if record.parent_id:
             self._write(child_marker_key("", check_image_id(record.parent_id), record.id), b"")
+        if is_late(record.id):
+            self.note_change(record.id, "added")
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         self._write(record.thumbnail_key, thumbnail)
         self._write(meta_key("", record.id), record_to_json(record))
+        if is_late(record.id):
+            self.note_change(record.id, "added")
 
     def _ids(self) -> list[str]:
         try:
@@ -153,6 +170,7 @@ class LocalStore:
     def delete(self, image_id: str) -> None:
         record = self.get(image_id)
         self._path(meta_key("", image_id)).unlink(missing_ok=True)
+        self.note_change(image_id, "deleted")
         for key in (record.original_key, record.thumbnail_key):
             self._path(key).unlink(missing_ok=True)
         # Lineage markers: this image as a child, and its own children's markers.
@@ -192,3 +210,71 @@ class LocalStore:
                         )
                     )
         return found
+
+    # --- what the search catalog shares (see ImageStore) ---------------------------------
+
+    def note_change(self, image_id: str, kind: str, now: datetime | None = None) -> None:
+        self._write(change_key("", now or datetime.now(UTC), image_id, kind), b"")
+
+    def poll(self, *, changes_after: str, down_to: str | None, page_size: int = 1000) -> Poll:
+        poll = Poll([], [])
+        try:
+            names = sorted(os.listdir(self.root / CHANGES_DIR))
+        except FileNotFoundError:
+            names = []
+        for name in names:
+            key = CHANGES_DIR + name
+            parsed = change_from_key("", key) if key > changes_after else None
+            if parsed is not None:
+                poll.changes.append(Change(key, *parsed))
+        cursor: str | None = None
+        while True:
+            listing = self.listing(cursor=cursor, limit=page_size)
+            poll.summaries += listing.summaries
+            poll.problems += listing.problems
+            cursor = listing.next_cursor
+            reached = (
+                down_to is not None
+                and listing.summaries[-1:]
+                and (listing.summaries[-1].id >= down_to)
+            )
+            if reached or cursor is None:
+                return poll
+
+    def read_shared(self, key: str) -> tuple[bytes, str] | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+            version = str(path.stat().st_mtime_ns)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"Cannot read {path} ({exc.strerror}).") from exc
+        return data, version
+
+    def write_shared(self, key: str, data: bytes, *, replacing: str | None = None) -> bool:
+        if replacing is not None:
+            # One machine: the check and the rename are near enough to atomic for a cache.
+            current = self.read_shared(key)
+            if (current[1] if current else "") != replacing:
+                return False
+        self._write(key, data)
+        return True
+
+    def list_shared(self, prefix: str) -> list[SharedObject]:
+        folder = self._path(prefix.rstrip("/") or ".")
+        found = []
+        for dirpath, _dirs, filenames in os.walk(folder):
+            for name in filenames:
+                path = Path(dirpath) / name
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix) and not name.startswith("."):
+                    stat = path.stat()
+                    found.append(
+                        SharedObject(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
+                    )
+        return sorted(found, key=lambda o: o.key)
+
+    def delete_shared(self, keys: list[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from gallery_kit.records import (
     index_prefix,
     index_start_after,
     is_image_id,
+    is_late,
     meta_key,
     record_from_json,
     record_to_json,
@@ -40,6 +41,7 @@ from gallery_kit.stores.base import (
 )
 from gallery_kit.stores.s3_client import map_s3_error, s3_client
 from gallery_kit.stores.s3_scans import WholeGalleryScans
+from gallery_kit.stores.s3_shared import SharedObjects
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -52,7 +54,7 @@ _CACHE_SIZE = 4096
 IMMUTABLE = "private, max-age=31536000, immutable"
 
 
-class S3Store(WholeGalleryScans):
+class S3Store(WholeGalleryScans, SharedObjects):
     """Images in ``s3://bucket/prefix``. The client is shared across threads, as boto3 advises."""
 
     def __init__(
@@ -162,6 +164,9 @@ class S3Store(WholeGalleryScans):
             marker = child_marker_key(self.prefix, check_image_id(record.parent_id), record.id)
             pointers.append((marker, b"", "application/octet-stream"))
         self._all(*pointers)
+        if is_late(record.id):
+            # Pollers read the newest keys only down to about where they were: say so.
+            self.note_change(record.id, "added")
 
     def put_adopted(self, record: ImageRecord, thumbnail: bytes) -> None:
         self._all(
@@ -170,6 +175,8 @@ class S3Store(WholeGalleryScans):
         )
         self._remember(record)
         self._put(index_key(self.prefix, record), b"", "application/octet-stream")
+        if is_late(record.id):
+            self.note_change(record.id, "added")
 
     def _all(self, *objects: tuple[str, bytes, str]) -> None:
         """PUT these at once; the first failure is raised once all have finished."""
@@ -197,11 +204,19 @@ class S3Store(WholeGalleryScans):
         if cursor is not None:
             kwargs["StartAfter"] = index_start_after(self.prefix, check_image_id(cursor))
         response = self._list(**kwargs)
+        keys = [obj["Key"] for obj in response.get("Contents", [])]
+        summaries, problems, last_id = self._summaries_of(keys)
+        more = bool(response.get("IsTruncated"))
+        return Listing(summaries, last_id if more else None, problems)
+
+    def _summaries_of(self, keys: list[str]) -> tuple[list[ImageSummary], list[str], str | None]:
+        """The summaries of these index keys in their order, a line per unreadable one, and
+        the last id (the cursor past them)."""
         # By id in listing order (an id listed twice by two versions' summaries counts once);
         # None: a summary someone wrote badly, replaced by the image's metadata below.
         found: dict[str, ImageSummary | str | None] = {}
-        for obj in response.get("Contents", []):
-            summary = summary_from_index_key(self.prefix, obj["Key"])
+        for key in keys:
+            summary = summary_from_index_key(self.prefix, key)
             if isinstance(summary, str):
                 found.setdefault(summary, None)
             elif summary is not None:
@@ -213,8 +228,7 @@ class S3Store(WholeGalleryScans):
             found[image_id] = ImageSummary.of(got) if isinstance(got, ImageRecord) else got
         summaries = [s for s in found.values() if isinstance(s, ImageSummary)]
         problems = [s for s in found.values() if isinstance(s, str)]
-        more = bool(response.get("IsTruncated")) and bool(found)
-        return Listing(summaries, list(found)[-1] if more else None, problems)
+        return summaries, problems, (list(found)[-1] if found else None)
 
     def page(self, *, cursor: str | None = None, limit: int = 24) -> Page:
         listing = self.listing(cursor=cursor, limit=limit)
@@ -289,20 +303,24 @@ class S3Store(WholeGalleryScans):
 
     def delete(self, image_id: str) -> None:
         # Unlisted first (every index key of the id, whoever wrote it), then the metadata.
-        keys = self._keys(index_prefix(self.prefix) + check_image_id(image_id) + ".")
+        listed = self._keys(index_prefix(self.prefix) + check_image_id(image_id) + ".")
         try:
             record = self.get(image_id)
         except ImageNotFound:
-            if not keys:
+            if not listed:
                 raise
-            self._delete_keys(keys, image_id)  # listed, but its metadata is gone: unlist it
+            self._delete_keys(listed, image_id)  # listed, but its metadata is gone: unlist it
+            self.note_change(image_id, "deleted")
             return
-        keys += [meta_key(self.prefix, image_id), record.original_key, record.thumbnail_key]
+        rest = [meta_key(self.prefix, image_id), record.original_key, record.thumbnail_key]
         # Lineage markers: this image as a child, and its own children's markers.
         if record.parent_id and is_image_id(record.parent_id):
-            keys.append(child_marker_key(self.prefix, record.parent_id, image_id))
-        keys += [child_marker_key(self.prefix, image_id, c) for c in self.children(image_id)]
-        self._delete_keys(keys, image_id)
+            rest.append(child_marker_key(self.prefix, record.parent_id, image_id))
+        rest += [child_marker_key(self.prefix, image_id, c) for c in self.children(image_id)]
+        self._delete_keys(listed, image_id)
+        # Unlisted: tell the other servers' search indexes, then remove the rest.
+        self.note_change(image_id, "deleted")
+        self._delete_keys(rest, image_id)
         with self._records_lock:
             self._records.pop(image_id, None)
 

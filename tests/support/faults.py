@@ -33,6 +33,8 @@ class FaultyProxy:
         #: Refuse PUTs of a key with a part longer than this (as a filesystem-backed store with
         #: a small name limit would): 400 KeyTooLongError. None: no such limit.
         self.max_key_part: int | None = None
+        #: Fail every PUT of a key containing this (a process dying at that step).
+        self.fail_keys: str | None = None
         self.writes_seen = 0
         self.writes_failed = 0
         self._rng = random.Random(seed)
@@ -118,6 +120,9 @@ class FaultyProxy:
                     return
             if self._too_long(handler.path):
                 self._error(handler, 400, "KeyTooLongError", "Your key is too long")
+                return
+            if self.fail_keys and self.fail_keys in unquote(handler.path):
+                self._error(handler, 503, "SlowDown", "Please reduce your request rate.")
                 return
             if self._should_fail_write():
                 self._error(handler, 503, "SlowDown", "Please reduce your request rate.")
