@@ -19,7 +19,22 @@ from gallery_kit.stores.base import ImageStore
 
 #: Images per listing request while catching up (S3's most per ListObjectsV2).
 BATCH = 1000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: Row numbers sort as ids do (newest first): FTS5 reads its matches in row order, so the first
+#: page of a word in a third of a million images is read without visiting the rest.
+_SUFFIX_SPAN = 1 << 16
+_MAX_MS = 9_999_999_999_999
+
+
+def order_of(image_id: str) -> int:
+    """The row number of an id: its 13 time digits, then its suffix's first 4 hex digits (two
+    ids sharing both take the next free number)."""
+    return int(image_id[:13]) * _SUFFIX_SPAN + int(image_id[14:18], 16)
+
+
+def _newer_than(when_ms: int) -> int:
+    """Row numbers below this are of images made at or after ``when_ms``."""
+    return (_MAX_MS - when_ms + 1) * _SUFFIX_SPAN
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -78,10 +93,14 @@ class LocalIndex:
             self._db.execute("BEGIN")
             for s in rows:
                 added += self._forget(s.id) == 0
-                cursor = self._db.execute(
-                    "INSERT INTO images (id, created_ms, model_id, operation, seed, prompt,"
-                    " shortened) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                n = order_of(s.id)
+                while self._db.execute("SELECT 1 FROM images WHERE n = ?", (n,)).fetchone():
+                    n += 1
+                self._db.execute(
+                    "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
+                    " shortened) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
+                        n,
                         s.id,
                         int(created_at_of(s.id).timestamp() * 1000),
                         s.model_id,
@@ -92,8 +111,7 @@ class LocalIndex:
                     ),
                 )
                 self._db.execute(
-                    "INSERT INTO prompts (rowid, words) VALUES (?, ?)",
-                    (cursor.lastrowid, normalize(s.prompt)),
+                    "INSERT INTO prompts (rowid, words) VALUES (?, ?)", (n, normalize(s.prompt))
                 )
             self._db.execute("COMMIT")
         return added
@@ -227,11 +245,26 @@ class LocalIndex:
         """Bulk insert (a cold start from the catalog's segments); ids already here are kept
         as they are. How many were added."""
         fresh = {s.id: s for s in rows}
+        if not fresh:
+            return 0
         with self._lock:
             for image_id in self._known(list(fresh)):
                 del fresh[image_id]
-            start = int(self._db.execute("SELECT coalesce(max(n), 0) FROM images").fetchone()[0])
-            numbered = list(enumerate(fresh.values(), start + 1))
+            orders = [order_of(i) for i in fresh]
+            # Numbers already taken in this range (none when the segments tile the ids).
+            used = {
+                int(r[0])
+                for r in self._db.execute(
+                    "SELECT n FROM images WHERE n BETWEEN ? AND ?",
+                    (min(orders, default=0), max(orders, default=0) + len(orders)),
+                )
+            }
+            numbered = []
+            for n, summary in zip(orders, fresh.values(), strict=True):
+                while n in used:
+                    n += 1
+                used.add(n)
+                numbered.append((n, summary))
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
@@ -286,12 +319,18 @@ class LocalIndex:
         positive += [_fts_phrase(p) for p in query.phrases]
         if query.prefix:
             positive.append(_fts_phrase([query.prefix]) + "*")
+        excluded = [_fts_phrase(p) for p in query.excluded]
         if positive:
-            where.append("n IN (SELECT rowid FROM prompts WHERE prompts MATCH ?)")
-            args.append(" AND ".join(positive))
-        for phrase in query.excluded:
-            where.append("n NOT IN (SELECT rowid FROM prompts WHERE prompts MATCH ?)")
-            args.append(_fts_phrase(phrase))
+            # One MATCH, read in row order (= newest first): "a AND b NOT c NOT d".
+            source = "prompts JOIN images ON images.n = prompts.rowid"
+            order = "prompts.rowid"
+            where.append("prompts MATCH ?")
+            args.append(" AND ".join(positive) + "".join(f" NOT {e}" for e in excluded))
+        else:
+            source, order = "images", "images.n"
+            for phrase in excluded:
+                where.append("n NOT IN (SELECT rowid FROM prompts WHERE prompts MATCH ?)")
+                args.append(phrase)
         if query.model:
             where.append("model_id = ?")
             args.append(query.model)
@@ -299,23 +338,28 @@ class LocalIndex:
             where.append("operation = ?")
             args.append(query.operation)
         if query.since:
-            where.append("created_ms >= ?")
-            args.append(int(query.since.timestamp() * 1000))
+            since_ms = int(query.since.timestamp() * 1000)
+            where += [f"{order} < ?", "created_ms >= ?"]
+            args += [_newer_than(since_ms), since_ms]
         if query.until:
-            where.append("created_ms < ?")
-            args.append(int(query.until.timestamp() * 1000))
+            until_ms = int(query.until.timestamp() * 1000)
+            where += [f"{order} >= ?", "created_ms < ?"]
+            args += [_newer_than(until_ms), until_ms]
         if query.seed is not None:
             where.append("seed = ?")
             args.append(query.seed)
         clause = " AND ".join(where) or "1"
         with self._lock:
             total = int(
-                self._db.execute(f"SELECT count(*) FROM images WHERE {clause}", args).fetchone()[0]  # noqa: S608 - clause is ours, values are bound
+                self._db.execute(f"SELECT count(*) FROM {source} WHERE {clause}", args).fetchone()[0]  # noqa: S608 - clause is ours, values are bound
             )
-            page_clause = clause + (" AND id > ?" if cursor else "")
-            page_args = [*args, cursor] if cursor else args
+            page_clause, page_args = clause, list(args)
+            if cursor:
+                row = self._db.execute("SELECT n FROM images WHERE id = ?", (cursor,)).fetchone()
+                page_clause += f" AND {order} > ?"
+                page_args.append(row[0] if row else order_of(cursor))
             rows = self._db.execute(
-                f"SELECT id FROM images WHERE {page_clause} ORDER BY id LIMIT ?",  # noqa: S608 - clause is ours, values are bound
+                f"SELECT images.id FROM {source} WHERE {page_clause} ORDER BY {order} LIMIT ?",  # noqa: S608 - clause is ours, values are bound
                 [*page_args, limit],
             ).fetchall()
         return [r[0] for r in rows], total

@@ -150,11 +150,15 @@ class Feed:
         return len(fresh)
 
     def _merge_fresh_matches(self) -> int:
-        """While searching: new images that match (the index is refreshed by the search)."""
+        """While searching: new images that match, in; images deleted anywhere, out (the index
+        is refreshed by the search). How many tiles changed."""
         search = self.search
         if search is None:
             return 0
         summaries, _cursor, total = self.gallery.search_summaries(search, limit=PAGE_SIZE)
+        with self._lock:
+            shown = list(self._ids)
+        still = self.gallery.search_index.known(shown)
         with self._lock:
             if self.search is not search:
                 return 0  # the search changed meanwhile
@@ -163,7 +167,11 @@ class Feed:
                 self._remember(item, at_end=False)
             self._items.sort(key=lambda i: i.id)
             self.total = total
-        return len(fresh)
+        # (An image of this session still waiting to upload is in no index yet: it stays.)
+        gone = [i for i in shown if i not in still and not self.gallery.is_pending(i)]
+        for image_id in gone:
+            self.remove(image_id)
+        return len(fresh) + len(gone)
 
     def thumbnails(self, ids: list[str]) -> list[tuple[str, bytes]]:
         """The thumbnails of ``ids`` in that order: from the cache, the rest fetched at once."""
