@@ -134,8 +134,9 @@ def encode_segment(rows: list[ImageSummary]) -> bytes:
     return out.getvalue()
 
 
-def decode_segment(data: bytes) -> list[ImageSummary]:
-    """ValueError for bytes that are not one of our segments."""
+def decode_rows(data: bytes) -> list[tuple[str, str, str, str, int | None]]:
+    """(id, prompt, model id, operation, seed) of each row; ValueError for bytes that are
+    not one of our segments."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -145,21 +146,22 @@ def decode_segment(data: bytes) -> list[ImageSummary]:
         )
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(f"unreadable segment: {exc}") from exc
-    columns = table.to_pydict()
-    rows = []
-    for image_id, prompt, model_id, how, seed in zip(
-        columns["id"],
-        columns["prompt"],
-        columns["model_id"],
-        columns["operation"],
-        columns["seed"],
-        strict=True,
-    ):
-        if not is_image_id(str(image_id)):
-            continue
-        edit, source = from_origin(str(how))
-        rows.append(ImageSummary(image_id, prompt or "", model_id or "", edit, source, seed=seed))
-    return rows
+    c = table.to_pydict()
+    rows = zip(c["id"], c["prompt"], c["model_id"], c["operation"], c["seed"], strict=True)
+    return [
+        (i, p or "", m or "", o or "generated", s)
+        for i, p, m, o, s in rows
+        if isinstance(i, str) and is_image_id(i)
+    ]
+
+
+def decode_segment(data: bytes) -> list[ImageSummary]:
+    """The rows as summaries; ValueError for bytes that are not one of our segments."""
+    out = []
+    for image_id, prompt, model_id, how, seed in decode_rows(data):
+        edit, source = from_origin(how)
+        out.append(ImageSummary(image_id, prompt, model_id, edit, source, seed=seed))
+    return out
 
 
 def tile(

@@ -23,6 +23,8 @@ SCHEMA_VERSION = 3
 #: Row numbers sort as ids do (newest first): FTS5 reads its matches in row order, so the first
 #: page of a word in a third of a million images is read without visiting the rest.
 _SUFFIX_SPAN = 1 << 16
+#: A summary as a catalog segment holds it: id, prompt, model id, operation (origin), seed.
+Row = tuple[str, str, str, str, int | None]
 _MAX_MS = 9_999_999_999_999
 
 
@@ -35,6 +37,7 @@ def order_of(image_id: str) -> int:
 def _newer_than(when_ms: int) -> int:
     """Row numbers below this are of images made at or after ``when_ms``."""
     return (_MAX_MS - when_ms + 1) * _SUFFIX_SPAN
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -242,9 +245,15 @@ class LocalIndex:
         return int(row[0])
 
     def load(self, rows: Iterable[ImageSummary]) -> int:
-        """Bulk insert (a cold start from the catalog's segments); ids already here are kept
-        as they are. How many were added."""
-        fresh = {s.id: s for s in rows}
+        """Bulk insert; ids already here are kept as they are. How many were added."""
+        return self.load_rows(
+            (s.id, s.prompt, s.model_id, origin(s.operation, s.source), s.seed) for s in rows
+        )
+
+    def load_rows(self, rows: Iterable[Row]) -> int:
+        """:meth:`load` of (id, prompt, model id, operation, seed) rows, as a catalog segment
+        decodes them (a cold start: no object per row)."""
+        fresh = {row[0]: row for row in rows}
         if not fresh:
             return 0
         with self._lock:
@@ -259,32 +268,24 @@ class LocalIndex:
                     (min(orders, default=0), max(orders, default=0) + len(orders)),
                 )
             }
-            numbered = []
-            for n, summary in zip(orders, fresh.values(), strict=True):
+            numbered: list[tuple[int, Row]] = []
+            for n, row in zip(orders, fresh.values(), strict=True):
                 while n in used:
                     n += 1
                 used.add(n)
-                numbered.append((n, summary))
+                numbered.append((n, row))
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
                 " shortened) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                 (
-                    (
-                        n,
-                        s.id,
-                        int(created_at_of(s.id).timestamp() * 1000),
-                        s.model_id,
-                        origin(s.operation, s.source),
-                        s.seed,
-                        s.prompt,
-                    )
-                    for n, s in numbered
+                    (n, image_id, _MAX_MS - int(image_id[:13]), model_id, how, seed, prompt)
+                    for n, (image_id, prompt, model_id, how, seed) in numbered
                 ),
             )
             self._db.executemany(
                 "INSERT INTO prompts (rowid, words) VALUES (?, ?)",
-                ((n, normalize(s.prompt)) for n, s in numbered),
+                ((n, normalize(row[1])) for n, row in numbered),
             )
             self._db.execute("COMMIT")
         return len(numbered)
@@ -337,21 +338,26 @@ class LocalIndex:
         if query.operation:
             where.append("operation = ?")
             args.append(query.operation)
-        if query.since:
-            since_ms = int(query.since.timestamp() * 1000)
-            where += [f"{order} < ?", "created_ms >= ?"]
-            args += [_newer_than(since_ms), since_ms]
-        if query.until:
-            until_ms = int(query.until.timestamp() * 1000)
-            where += [f"{order} >= ?", "created_ms < ?"]
-            args += [_newer_than(until_ms), until_ms]
         if query.seed is not None:
             where.append("seed = ?")
             args.append(query.seed)
+        # Only the FTS table is needed to count a text search without model/operation/seed.
+        counted = "prompts" if positive and len(where) == 1 else source
+        # Dates are ranges of row numbers (they sort by time).
+        if query.since:
+            where.append(f"{order} < ?")
+            args.append(_newer_than(int(query.since.timestamp() * 1000)))
+        if query.until:
+            where.append(f"{order} >= ?")
+            args.append(_newer_than(int(query.until.timestamp() * 1000)))
         clause = " AND ".join(where) or "1"
+        count_clause = clause.replace("prompts.rowid", "rowid") if counted == "prompts" else clause
         with self._lock:
             total = int(
-                self._db.execute(f"SELECT count(*) FROM {source} WHERE {clause}", args).fetchone()[0]  # noqa: S608 - clause is ours, values are bound
+                self._db.execute(
+                    f"SELECT count(*) FROM {counted} WHERE {count_clause}",  # noqa: S608 - clause is ours, values are bound
+                    args,
+                ).fetchone()[0]
             )
             page_clause, page_args = clause, list(args)
             if cursor:

@@ -30,7 +30,7 @@ from gallery_kit.search.catalog import (
     SEGMENTS_DIR,
     Manifest,
     Segment,
-    decode_segment,
+    decode_rows,
     encode_segment,
     segment_key,
     tile,
@@ -184,11 +184,11 @@ class CatalogSync:
                     raise _Stale(key)
                 report.catalog_bytes += len(got[0])
                 try:
-                    rows = decode_segment(got[0])
+                    rows = decode_rows(got[0])
                 except ValueError as exc:
                     log.warning("ignoring catalog segment %s (%s)", key, exc)
                     raise _Stale(key) from exc
-                self.index.load(rows)
+                self.index.load_rows(rows)
 
     def _apply(self, poll: Poll, report: RefreshReport) -> None:
         """Deletions and late images first, then new keys."""
@@ -209,7 +209,7 @@ class CatalogSync:
                 continue  # listed late, then deleted
             finally:
                 report.requests += 1
-        report.added += self.index.add(new)
+        report.added += self.index.load(new)  # none of them is here yet
 
     def _completed(self, summary: ImageSummary, report: RefreshReport) -> ImageSummary:
         if not summary.shortened or self._full_prompt is None:
