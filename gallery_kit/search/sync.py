@@ -32,6 +32,7 @@ from gallery_kit.search.catalog import (
     Segment,
     decode_rows,
     encode_segment,
+    release_memory,
     segment_key,
     tile,
 )
@@ -189,6 +190,7 @@ class CatalogSync:
                     log.warning("ignoring catalog segment %s (%s)", key, exc)
                     raise _Stale(key) from exc
                 self.index.load_rows(rows)
+        release_memory()
 
     def _apply(self, poll: Poll, report: RefreshReport) -> None:
         """Deletions and late images first, then new keys."""
