@@ -13,7 +13,7 @@ from gallery_kit.bedrock.families import MODELS
 from gallery_kit.search.searcher import Filters
 
 #: Seconds after the last keystroke before the search runs (typing never waits for it).
-DEBOUNCE_S = 0.3
+DEBOUNCE_S = 0.12
 ANY_MODEL = ""
 
 
