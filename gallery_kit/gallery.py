@@ -60,7 +60,10 @@ class Gallery:
         settings: Settings | None = None,
         thumb_cache: ThumbnailCache | None = None,
         catalog: ModelCatalog | None = None,
+        compacts: bool = True,
     ) -> None:
+        """``compacts``: write the shared search catalog in the background when it is due (a
+        dashboard's kernel); short-lived processes (the command line) leave it to others."""
         self.generator = generator
         self.store = store
         self.outbox = outbox
@@ -75,11 +78,13 @@ class Gallery:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._keeper = Keeper(store, outbox)
         name = hashlib.sha256(store.location.encode()).hexdigest()[:16]
-        self._searcher = Searcher(store, outbox.root.parent / "search" / f"{name}.sqlite")
+        self._searcher = Searcher(
+            store, outbox.root.parent / "search" / f"{name}.sqlite", compact=compacts
+        )
         self._adopter = Adopter(store, outbox.root.parent / "foreign-skipped.json")
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Gallery:
+    def from_settings(cls, settings: Settings | None = None, *, compacts: bool = True) -> Gallery:
         """The gallery the settings describe: S3 + Bedrock, or the embedded offline default."""
         settings = settings or load_settings()
         store: ImageStore
@@ -112,6 +117,7 @@ class Gallery:
             settings=settings,
             thumb_cache=thumb_cache,
             catalog=catalog,
+            compacts=compacts,
         )
 
     @property

@@ -352,7 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gallery_kit.cli.serve import serve
 
             return serve(settings, host=args.host, port=args.port)
-        gallery = Gallery.from_settings(settings)
+        # A command ends soon: the shared catalog is written by longer-lived servers (or reindex).
+        gallery = Gallery.from_settings(settings, compacts=False)
         handler = {
             "generate": _cmd_generate,
             "list": _cmd_list,
