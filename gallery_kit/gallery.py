@@ -25,6 +25,7 @@ from gallery_kit.bedrock.families import (
 from gallery_kit.bedrock.lifecycle import DefaultChoice, ModelCatalog
 from gallery_kit.errors import GalleryError, ImageNotFound
 from gallery_kit.keeping import GenerationResult, Keeper
+from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import (
     ImageRecord,
     ImageSummary,
@@ -294,16 +295,16 @@ class Gallery:
         if self.thumb_cache is not None:
             self.thumb_cache.discard(image_id)
 
-    def reindex(self) -> ReindexReport:
+    def reindex(self, progress: Progress = quiet) -> ReindexReport:
         """Mend the store's index keys, then rebuild this machine's search index and the
         shared catalog from them."""
-        report = self.store.reindex()
+        report = self.store.reindex(progress)
         # Other servers' indexes read these as changes; the shared catalog is written anew.
         for image_id in report.added + report.rewritten:
             self.store.note_change(image_id, "added")
         for image_id in report.removed:
             self.store.note_change(image_id, "deleted")
-        self._searcher.rebuild()
+        self._searcher.rebuild(progress)
         return report
 
     def refresh_search(self) -> RefreshReport:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.support.bedrock import BedrockEndpoint, Reply
-from tests.support.cli_runner import RECORD_FIELDS, gk, one_line_error
+from tests.support.cli_runner import RECORD_FIELDS, gk, gk_on_a_terminal, one_line_error
 
 # Nova Canvas's request family and limits, on an account that can still call it (see conftest).
 pytestmark = pytest.mark.usefixtures("nova_canvas")
@@ -260,3 +260,14 @@ def test_aws_reindex_lists_images_an_older_version_stored(
     assert again.stdout.strip() == (
         "indexed 0, unlisted 0 (metadata gone), rewritten 0 (keys in the new form)"
     )
+    assert "listing metadata" not in again.stderr  # not a terminal: no progress bar
+    # On a terminal: a bar per stage on stderr (tqdm's "|"), the report still on stdout.
+    shown = gk_on_a_terminal("reindex", cwd=tmp_path)
+    assert shown.code == 0, shown.stderr
+    for stage in ("listing metadata", "listing index keys", "writing the search catalog"):
+        assert stage in shown.stderr
+    assert "|" in shown.stderr
+    assert shown.stdout.startswith("indexed 0, unlisted 0")
+    quiet = gk_on_a_terminal("reindex", "--json", cwd=tmp_path)
+    assert "listing" not in quiet.stderr  # --json: silent
+    assert quiet.code == 0

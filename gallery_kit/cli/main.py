@@ -316,7 +316,10 @@ def _cmd_sync(gallery: Gallery, args: argparse.Namespace) -> int:
 
 
 def _cmd_reindex(gallery: Gallery, args: argparse.Namespace) -> int:
-    report = gallery.reindex()
+    from gallery_kit.cli.progress import TerminalProgress
+
+    with TerminalProgress(enabled=not args.json) as progress:
+        report = gallery.reindex(progress)
     if args.json:
         _print_json(
             {"indexed": report.added, "unlisted": report.removed, "rewritten": report.rewritten}

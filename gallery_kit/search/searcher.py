@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gallery_kit.errors import GalleryError, ImageNotFound
+from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import ImageRecord, ImageSummary, check_image_id
 from gallery_kit.search.query import Query, parse
 from gallery_kit.stores.base import ImageStore, Page
@@ -119,9 +120,9 @@ class Searcher:
         if self._sync is not None and records:
             self._sync.index.add([ImageSummary.of(r) for r in records])
 
-    def rebuild(self) -> None:
+    def rebuild(self, progress: Progress = quiet) -> None:
         """This machine's index from the whole listing, then the shared catalog anew."""
-        self.sync.rebuild()
+        self.sync.rebuild(progress)
 
     def forget(self, image_id: str) -> None:
         """An image deleted through this gallery: no longer found."""

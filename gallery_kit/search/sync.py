@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from gallery_kit.errors import GalleryError, ImageNotFound
+from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import ImageSummary, change_mark, new_image_id
 from gallery_kit.search.catalog import (
     MANIFEST_KEY,
@@ -114,12 +115,14 @@ class CatalogSync:
         with self._lock:
             self.index.clear()
 
-    def rebuild(self) -> CompactReport:
+    def rebuild(self, progress: Progress = quiet) -> CompactReport:
         """This machine's index from the whole listing (not the catalog), then every segment
         of the shared catalog anew from it: what ``gallery-kit reindex`` does."""
+        progress("reading the index for search", 0, None)
         with self._lock:
             self._cold(use_catalog=False)
-        return self.compact(full=True)
+        progress("reading the index for search", self.index.count(), self.index.count())
+        return self.compact(full=True, progress=progress)
 
     def _cold(self, *, use_catalog: bool = True) -> RefreshReport:
         now = self._clock()
@@ -233,7 +236,7 @@ class CatalogSync:
         tail = self.index.count_between(settled, watermark or None)
         return tail >= COMPACT_AT or int(self.index.state("changes_since") or 0) >= COMPACT_AT
 
-    def compact(self, *, full: bool = False) -> CompactReport:
+    def compact(self, *, full: bool = False, progress: Progress = quiet) -> CompactReport:
         """Write the settled images and the changes into the catalog (``full``: every segment
         anew from this index). One compaction at a time on this machine; against other
         machines the manifest's conditional write decides."""
@@ -268,13 +271,19 @@ class CatalogSync:
                 keep, ranges, touched = self._plan(manifest, watermark, folded)
             report = CompactReport()
             fresh: list[Segment] = []
-            for newest, before in ranges:
-                for start, end, rows in tile(newest, before, self.index.between(newest, before)):
-                    key = segment_key(start)
-                    self.store.write_shared(key, encode_segment(rows))
-                    fresh.append(Segment(key, len(rows), start, end))
-                    report.written.append(key)
-                    report.rows += len(rows)
+            parts = [
+                part
+                for newest, before in ranges
+                for part in tile(newest, before, self.index.between(newest, before))
+            ]
+            for done, (start, end, rows) in enumerate(parts):
+                progress("writing the search catalog", done, len(parts))
+                key = segment_key(start)
+                self.store.write_shared(key, encode_segment(rows))
+                fresh.append(Segment(key, len(rows), start, end))
+                report.written.append(key)
+                report.rows += len(rows)
+            progress("writing the search catalog", len(parts), len(parts))
             new = Manifest(
                 sorted(keep + fresh, key=lambda s: s.newest),
                 watermark,

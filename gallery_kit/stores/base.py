@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import ImageRecord, ImageSummary
 
 #: Extensions of foreign objects worth adopting into the gallery.
@@ -126,7 +127,7 @@ class ImageStore(Protocol):
         out."""
         ...
 
-    def reindex(self) -> ReindexReport:
+    def reindex(self, progress: Progress = quiet) -> ReindexReport:
         """Make what lists images agree with the metadata (images stored by older versions)."""
         ...
 

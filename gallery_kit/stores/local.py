@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gallery_kit.errors import ImageNotFound, StorageError
+from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import (
     CHANGES_DIR,
     META_DIR,
@@ -142,7 +143,7 @@ class LocalStore:
                 log.info("no thumbnail for %s: %s", image_id, exc)
         return found
 
-    def reindex(self) -> ReindexReport:
+    def reindex(self, progress: Progress = quiet) -> ReindexReport:
         return ReindexReport()  # the folder lists its metadata files directly
 
     def get(self, image_id: str) -> ImageRecord:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import (
     META_DIR,
     ROOT,
@@ -44,29 +45,33 @@ class WholeGalleryScans:
     def _get_or_problem(self, image_id: str) -> ImageRecord | str:
         raise NotImplementedError
 
-    def _keys(self, prefix: str) -> list[str]:
+    def _keys(self, prefix: str, progress: Progress = quiet, stage: str = "") -> list[str]:
         keys: list[str] = []
         try:
             for page in self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=prefix
             ):
                 keys.extend(o["Key"] for o in page.get("Contents", []))
+                progress(stage, len(keys), None)
         except (ClientError, BotoCoreError) as exc:
             raise map_s3_error(exc, self.bucket, prefix, "ListBucket") from exc
         return keys
 
-    def reindex(self) -> ReindexReport:
+    def reindex(self, progress: Progress = quiet) -> ReindexReport:
         """Index every image whose metadata has no index key; drop index keys with no metadata;
         write keys of the one-part form (before 2026-12) again in parts. Lists the whole
         gallery: a command to run once after upgrading, not per page."""
         report = ReindexReport()
         stored = {
             i
-            for i in (id_from_meta_key(self.prefix, k) for k in self._keys(self.prefix + META_DIR))
+            for i in (
+                id_from_meta_key(self.prefix, k)
+                for k in self._keys(self.prefix + META_DIR, progress, "listing metadata")
+            )
             if i
         }
         indexed: dict[str, str] = {}
-        for key in self._keys(index_prefix(self.prefix)):
+        for key in self._keys(index_prefix(self.prefix), progress, "listing index keys"):
             summary = summary_from_index_key(self.prefix, key)
             if summary is not None:
                 indexed[summary if isinstance(summary, str) else summary.id] = key
@@ -77,7 +82,9 @@ class WholeGalleryScans:
         missing = sorted(stored - indexed.keys())
         old_form = sorted(i for i, key in indexed.items() if i in stored and not segments_fit(key))
         todo = missing + old_form
-        for image_id, got in zip(todo, self._pool.map(self._get_or_problem, todo), strict=True):
+        fetched = zip(todo, self._pool.map(self._get_or_problem, todo), strict=True)
+        for done, (image_id, got) in enumerate(fetched, 1):
+            progress("indexing", done, len(todo))
             if isinstance(got, str):
                 report.problems.append(got)
                 continue

@@ -69,3 +69,48 @@ def one_line_error(run: Run) -> str:
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("gallery-kit: ")
     return lines[0]
+
+
+def gk_on_a_terminal(*args: str, cwd: Path) -> Run:
+    """:func:`gk` with stderr on a pseudo-terminal (where progress bars are drawn); stdout
+    stays a pipe, as when a user pipes the output to a file."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "gallery_kit.cli.main"]
+    primary, secondary = pty.openpty()
+    # A terminal's size, as a real one has (a new pseudo-terminal is 0 columns wide).
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(
+        [*command, *args],
+        env={**os.environ, "COLUMNS": "100"},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        text=True,
+    )
+    os.close(secondary)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([primary], [], [], 90)
+            if not ready:
+                proc.kill()
+                break
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        stdout = proc.stdout.read() if proc.stdout else ""
+        code = proc.wait(timeout=30)
+    finally:
+        os.close(primary)
+        if proc.stdout:
+            proc.stdout.close()
+    return Run(code, stdout, b"".join(chunks).decode("utf-8", "replace"))
