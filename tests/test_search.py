@@ -15,13 +15,14 @@ from gallery_kit.errors import InvalidRequest
 from gallery_kit.gallery import Gallery
 from gallery_kit.generation import GenerationRequest
 from gallery_kit.offline.generator import OfflineGenerator
-from gallery_kit.records import ImageRecord, new_image_id, now_iso
+from gallery_kit.records import ImageRecord
 from gallery_kit.search.query import normalize, parse
 from gallery_kit.settings import load_settings
 from gallery_kit.stores.local import LocalStore
 from gallery_kit.stores.outbox import Outbox
 from gallery_kit.stores.s3 import S3Store
 from tests.support.cli_runner import RECORD_FIELDS, gk
+from tests.support.images import record_made_at
 from tests.support.waiting import within
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -81,38 +82,17 @@ def test_a_date_until_means_the_whole_day() -> None:
 # --- the gallery, offline and on S3 ------------------------------------------------------------
 
 
-def _record(
-    store_prefix: str, prompt: str, model: str, op: str | None, seed: int, when: datetime
-) -> ImageRecord:
-    image_id = new_image_id(when)
-    return ImageRecord(
-        id=image_id,
-        prompt=prompt,
-        model_id=model,
-        width=8,
-        height=8,
-        seed=seed,
-        created_at=now_iso(when),
-        content_type="image/png",
-        byte_size=3,
-        original_key=f"{store_prefix}gallery-kit/images/{image_id}.png",
-        thumbnail_key=f"{store_prefix}gallery-kit/thumbs/{image_id}.webp",
-        operation=op,
-        parent_id=None,
-    )
-
-
 def fill(gallery: Gallery) -> list[ImageRecord]:
     """The five prompts, one hour apart (the last is the newest)."""
     out = []
     for i, (prompt, model, op, seed) in enumerate(PROMPTS):
-        record = _record(
-            gallery.store.prefix if hasattr(gallery.store, "prefix") else "",
+        record = record_made_at(
             prompt,
-            model,
-            op,
-            seed,
             T0 + timedelta(hours=i),
+            model_id=model,
+            seed=seed,
+            operation=op,
+            prefix=getattr(gallery.store, "prefix", ""),
         )
         gallery.store.put(record, b"png", b"webp")
         out.append(record)

@@ -22,12 +22,13 @@ import pytest
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery
 from gallery_kit.offline.generator import OfflineGenerator
-from gallery_kit.records import ImageRecord, new_image_id, now_iso
+from gallery_kit.records import ImageRecord
 from gallery_kit.search.catalog import MANIFEST_KEY, SEGMENTS_DIR, Manifest, decode_segment
 from gallery_kit.search.sync import CatalogSync
 from gallery_kit.stores.outbox import Outbox
 from gallery_kit.stores.s3 import S3Store
 from tests.support.faults import FaultyProxy
+from tests.support.images import record_made_at
 from tests.support.waiting import within
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -73,28 +74,11 @@ def servers(bucket: str, tmp_path: Path) -> Iterator[Servers]:
     s.close()
 
 
-def record(prompt: str, when: datetime, seed: int = 1) -> ImageRecord:
-    image_id = new_image_id(when)
-    return ImageRecord(
-        id=image_id,
-        prompt=prompt,
-        model_id="stability.stable-image-core-v1:1",
-        width=8,
-        height=8,
-        seed=seed,
-        created_at=now_iso(when),
-        content_type="image/png",
-        byte_size=3,
-        original_key=f"gallery-kit/images/{image_id}.png",
-        thumbnail_key=f"gallery-kit/thumbs/{image_id}.webp",
-    )
-
-
 def put_many(gallery: Gallery, prompts: list[str], start: datetime = T0) -> list[ImageRecord]:
     """Images a minute apart from ``start`` (settled: older than any compaction's window)."""
     out = []
     for i, prompt in enumerate(prompts):
-        r = record(prompt, start + timedelta(minutes=i), seed=i)
+        r = record_made_at(prompt, start + timedelta(minutes=i), seed=i)
         gallery.store.put(r, b"png", b"webp")
         out.append(r)
     return out
@@ -194,7 +178,7 @@ def test_an_image_listed_late_is_found_by_warm_and_cold_servers(
         warm = servers.new("warm")
         assert len(ids_found(warm, "owl")) == 5
         # An image whose upload waited (an outbox flush): its id is older than the watermark.
-        late = record("owl that waited", T0 + timedelta(minutes=2, seconds=30))
+        late = record_made_at("owl that waited", T0 + timedelta(minutes=2, seconds=30))
         servers.new("flusher").store.put(late, b"png", b"webp")
 
         page, _ = within(10, lambda: warm.search("waited"), lambda p: p.total == 1)
