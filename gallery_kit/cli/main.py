@@ -7,7 +7,6 @@ stderr as one readable line, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -16,56 +15,23 @@ from typing import Any
 from gallery_kit.bedrock.families import MODELS, GenerationRequest
 from gallery_kit.bedrock.families.stability_services import bare_id
 from gallery_kit.bedrock.lifecycle import ModelCatalog
+from gallery_kit.cli.curation import (
+    CURATION_COMMANDS,
+    CurationFields,
+    add_curation_parsers,
+    list_chosen,
+    run_curation,
+)
 from gallery_kit.cli.edits import EDIT_COMMANDS, add_edit_parsers, edit_request
+from gallery_kit.cli.output import human_line, print_json, print_records, record_json
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery, GenerationResult
-from gallery_kit.records import ImageRecord
 from gallery_kit.settings import load_settings
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse's own exit code is 2 as well
         self.exit(2, f"gallery-kit: {message} (see --help)\n")
-
-
-def record_json(gallery: Gallery, record: ImageRecord, **extra: Any) -> dict[str, Any]:
-    """The ``--json`` shape of one image."""
-    out: dict[str, Any] = {
-        "id": record.id,
-        "prompt": record.prompt,
-        "negative_prompt": record.negative_prompt,
-        "style": record.style,
-        "seed": record.seed,
-        "width": record.width,
-        "height": record.height,
-        "quality": record.quality,
-        "cfg_scale": record.cfg_scale,
-        "model_id": record.model_id,
-        "created_at": record.created_at,
-        "content_type": record.content_type,
-        "byte_size": record.byte_size,
-        "uri": gallery.uri(record),
-        "thumbnail_uri": gallery.thumbnail_uri(record),
-        "status": "pending" if gallery.is_pending(record.id) else "stored",
-        "source": record.source,
-        "parent_id": record.parent_id,
-        "operation": record.operation,
-    }
-    out.update(extra)
-    return out
-
-
-def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False))
-
-
-def _human(gallery: Gallery, record: ImageRecord) -> str:
-    status = " (waiting to upload)" if gallery.is_pending(record.id) else ""
-    prompt = record.prompt if len(record.prompt) <= 60 else record.prompt[:57] + "..."
-    return (
-        f"{record.id}  {record.created_at}  {record.width}x{record.height}  seed={record.seed}  "
-        f"{record.model_id}{status}  {prompt}"
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="images, newest first")
     lst.add_argument("--limit", type=int, default=24)
     lst.add_argument("--cursor")
+    lst.add_argument("--favorites", action="store_true", help="only favourites")
+    lst.add_argument("--board", metavar="NAME", help="only the images on this board")
     lst.add_argument("--json", action="store_true")
 
     search = sub.add_parser("search", help="find images in the whole gallery, newest first")
@@ -129,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--no-browser", action="store_true", help="(always on; kept for habit)")
     add_edit_parsers(sub)
+    add_curation_parsers(sub)
     return parser
 
 
@@ -178,7 +147,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
             "notes": spec.notes,
         }
         if args.json:
-            _print_json(row)
+            print_json(row)
         else:
             cost = f"${price:.3f}/image" if price is not None else "-"
             if spec.price_is_estimate:
@@ -213,11 +182,11 @@ def _print_result(gallery: Gallery, result: GenerationResult, *, as_json: bool) 
         print(f"gallery-kit: warning: {warning}", file=sys.stderr)
     for record in result.records:
         if as_json:
-            _print_json(record_json(gallery, record))
+            print_json(record_json(gallery, record))
         elif record.operation:
-            print(f"{_human(gallery, record)}\n  {record.operation} of {record.parent_id}")
+            print(f"{human_line(gallery, record)}\n  {record.operation} of {record.parent_id}")
         else:
-            print(f"{_human(gallery, record)}\n  {gallery.uri(record)}")
+            print(f"{human_line(gallery, record)}\n  {gallery.uri(record)}")
     return 0
 
 
@@ -230,6 +199,10 @@ def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 1000:
         print("gallery-kit: --limit must be 1-1000", file=sys.stderr)
         return 2
+    if args.favorites or args.board:
+        chosen, cursor = list_chosen(gallery, args.favorites, args.board, args.cursor, args.limit)
+        print_records(gallery, chosen, as_json=args.json, next_cursor=cursor)
+        return 0
     if args.cursor is None:
         for reason in gallery.adopt_foreign().skipped:
             print(f"gallery-kit: skipped: {reason}", file=sys.stderr)
@@ -240,21 +213,8 @@ def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
     records += page.records
     for problem in page.problems:
         print(f"gallery-kit: warning: {problem}", file=sys.stderr)
-    _print_records(gallery, records, as_json=args.json, next_cursor=page.next_cursor)
+    print_records(gallery, records, as_json=args.json, next_cursor=page.next_cursor)
     return 0
-
-
-def _print_records(
-    gallery: Gallery, records: list[ImageRecord], *, as_json: bool, next_cursor: str | None
-) -> None:
-    for record in records:
-        print(
-            json.dumps(record_json(gallery, record), ensure_ascii=False)
-            if as_json
-            else _human(gallery, record)
-        )
-    if next_cursor:
-        print(f"gallery-kit: more: --cursor {next_cursor}", file=sys.stderr)
 
 
 def _cmd_search(gallery: Gallery, args: argparse.Namespace) -> int:
@@ -276,15 +236,18 @@ def _cmd_search(gallery: Gallery, args: argparse.Namespace) -> int:
     if args.count:
         print(page.total)
         return 0
-    _print_records(gallery, page.records, as_json=args.json, next_cursor=page.next_cursor)
+    print_records(gallery, page.records, as_json=args.json, next_cursor=page.next_cursor)
     return 0
 
 
 def _cmd_show(gallery: Gallery, args: argparse.Namespace) -> int:
     record = gallery.get(args.id)
-    lineage = {"children": [child.id for child in gallery.children(record.id)]}
+    lineage = {
+        "children": [child.id for child in gallery.children(record.id)],
+        **CurationFields(gallery).of(record.id),
+    }
     if args.json:
-        _print_json(record_json(gallery, record, **lineage))
+        print_json(record_json(gallery, record, **lineage))
     else:
         for key, value in record_json(gallery, record, **lineage).items():
             if value is not None:
@@ -302,7 +265,7 @@ def _cmd_sync(gallery: Gallery, args: argparse.Namespace) -> int:
         "skipped": adopted.skipped,
     }
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         print(
             f"uploaded {len(report.uploaded)}, still waiting {len(report.failed)}, "
@@ -321,7 +284,7 @@ def _cmd_reindex(gallery: Gallery, args: argparse.Namespace) -> int:
     with TerminalProgress(enabled=not args.json) as progress:
         report = gallery.reindex(progress)
     if args.json:
-        _print_json(
+        print_json(
             {"indexed": report.added, "unlisted": report.removed, "rewritten": report.rewritten}
         )
     else:
@@ -366,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sync": _cmd_sync,
             "reindex": _cmd_reindex,
             **dict.fromkeys(EDIT_COMMANDS, _cmd_edit),
+            **dict.fromkeys(CURATION_COMMANDS, run_curation),
         }[args.command]
         return handler(gallery, args)
     except GalleryError as exc:

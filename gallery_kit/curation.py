@@ -1,0 +1,186 @@
+"""Favourites and boards: small marker objects beside the index, never a shared list that two
+users rewrite at once. Works on any store with the shared-object methods (S3, a folder).
+
+Layout, under the gallery's prefix::
+
+    gallery-kit/favorites/<image id>                    empty: a favourite
+    gallery-kit/boards/<board id>.json                  {"name", "created_at"}
+    gallery-kit/board-names/<hash of the folded name>   the board id: names unique ignoring case
+    gallery-kit/board-items/<board id>/<image id>       empty: the image is on the board
+
+Starring, adding and removing are one PUT or DELETE each, so concurrent users lose nothing. A
+board's name is claimed with a conditional write ("must not exist yet"), so two users creating
+"Cats" at once get one board. Ids list newest first, as the index does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gallery_kit.errors import ImageNotFound, InvalidRequest
+from gallery_kit.records import ROOT, check_image_id, is_image_id
+from gallery_kit.stores.base import ImageStore
+
+FAVORITES_DIR = ROOT + "favorites/"
+BOARDS_DIR = ROOT + "boards/"
+BOARD_NAMES_DIR = ROOT + "board-names/"
+BOARD_ITEMS_DIR = ROOT + "board-items/"
+MAX_BOARD_NAME = 80
+
+
+class BoardNotFound(InvalidRequest):
+    """No board of that name (exit code 2 on the command line, as an unknown id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    id: str
+    name: str
+    created_at: str
+
+
+def board_name(name: str) -> str:
+    """The name as stored (NFC, trimmed); InvalidRequest naming the rule it breaks."""
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    if not 1 <= len(cleaned) <= MAX_BOARD_NAME:
+        raise InvalidRequest(
+            f"A board name has 1 to {MAX_BOARD_NAME} characters; {name!r} has {len(cleaned)}."
+        )
+    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+        raise InvalidRequest(f"A board name cannot hold control characters: {name!r}.")
+    return cleaned
+
+
+def name_key(name: str) -> str:
+    """Where a name's claim lives: the same for names that differ only in case."""
+    folded = unicodedata.normalize("NFKC", board_name(name)).casefold()
+    return BOARD_NAMES_DIR + hashlib.sha256(folded.encode()).hexdigest()[:40]
+
+
+class Curator:
+    """Favourites and boards of the gallery in ``store``."""
+
+    def __init__(self, store: ImageStore) -> None:
+        self.store = store
+
+    # --- favourites -----------------------------------------------------------------------
+
+    def favorite(self, ids: list[str], on: bool = True) -> None:
+        keys = [FAVORITES_DIR + check_image_id(i) for i in ids]
+        self._existing(ids)
+        if on:
+            for key in keys:
+                self.store.write_shared(key, b"")
+        else:
+            self.store.delete_shared(keys)
+
+    def favorites(self) -> list[str]:
+        """Favourite ids, newest first (one LIST per 1,000)."""
+        return self._ids_under(FAVORITES_DIR)
+
+    # --- boards ---------------------------------------------------------------------------
+
+    def boards(self) -> list[Board]:
+        """Every board, by name (ignoring case)."""
+        found = []
+        for obj in self.store.list_shared(BOARDS_DIR):
+            board_id = obj.key[len(BOARDS_DIR) :].removesuffix(".json")
+            got = self.store.read_shared(obj.key)
+            if got is None:
+                continue  # deleted meanwhile
+            try:
+                body = json.loads(got[0])
+                found.append(Board(board_id, str(body["name"]), str(body["created_at"])))
+            except (ValueError, KeyError, TypeError):
+                continue  # not ours
+        return sorted(found, key=lambda b: b.name.casefold())
+
+    def board(self, name: str) -> Board:
+        claim = self.store.read_shared(name_key(name))
+        board_id = claim[0].decode() if claim else ""
+        for board in self.boards() if board_id else []:
+            if board.id == board_id:
+                return board
+        known = ", ".join(b.name for b in self.boards()) or "none yet"
+        raise BoardNotFound(
+            f"No board named {name!r} (boards: {known}); see `gallery-kit board list`."
+        )
+
+    def create_board(self, name: str, now: datetime | None = None) -> Board:
+        cleaned = board_name(name)
+        board = Board(
+            secrets.token_hex(8),
+            cleaned,
+            (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        )
+        if not self.store.write_shared(name_key(cleaned), board.id.encode(), replacing=""):
+            raise InvalidRequest(f"A board named {cleaned!r} exists already (names ignore case).")
+        body = {"name": board.name, "created_at": board.created_at}
+        self.store.write_shared(BOARDS_DIR + board.id + ".json", json.dumps(body).encode())
+        return board
+
+    def rename_board(self, old: str, new: str) -> Board:
+        board = self.board(old)
+        cleaned = board_name(new)
+        same = name_key(cleaned) == name_key(board.name)
+        if not same and not self.store.write_shared(
+            name_key(cleaned), board.id.encode(), replacing=""
+        ):
+            raise InvalidRequest(f"A board named {cleaned!r} exists already (names ignore case).")
+        body = {"name": cleaned, "created_at": board.created_at}
+        self.store.write_shared(BOARDS_DIR + board.id + ".json", json.dumps(body).encode())
+        if not same:
+            self.store.delete_shared([name_key(board.name)])
+        return Board(board.id, cleaned, board.created_at)
+
+    def delete_board(self, name: str) -> None:
+        """The board goes; its images stay where they are."""
+        board = self.board(name)
+        self.store.delete_shared([BOARDS_DIR + board.id + ".json", name_key(board.name)])
+        items = [o.key for o in self.store.list_shared(self._items_dir(board))]
+        self.store.delete_shared(items)
+
+    def add(self, name: str, ids: list[str]) -> None:
+        board = self.board(name)
+        self._existing(ids)
+        for image_id in ids:
+            self.store.write_shared(self._items_dir(board) + image_id, b"")
+
+    def remove(self, name: str, ids: list[str]) -> None:
+        board = self.board(name)
+        for image_id in ids:
+            check_image_id(image_id)
+        self.store.delete_shared([self._items_dir(board) + i for i in ids])
+
+    def board_images(self, name: str) -> list[str]:
+        return self._ids_under(self._items_dir(self.board(name)))
+
+    def memberships(self) -> dict[str, list[str]]:
+        """image id → the names of the boards it is on (one LIST per board)."""
+        found: dict[str, list[str]] = {}
+        for board in self.boards():
+            for image_id in self._ids_under(self._items_dir(board)):
+                found.setdefault(image_id, []).append(board.name)
+        return found
+
+    # --- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _items_dir(board: Board) -> str:
+        return f"{BOARD_ITEMS_DIR}{board.id}/"
+
+    def _ids_under(self, folder: str) -> list[str]:
+        ids = (o.key[len(folder) :] for o in self.store.list_shared(folder))
+        return sorted(i for i in ids if is_image_id(i))
+
+    def _existing(self, ids: list[str]) -> None:
+        """ImageNotFound naming the first id that is not an image here; nothing is changed."""
+        for image_id in ids:
+            check_image_id(image_id)
+            if not self.store.exists(image_id):
+                raise ImageNotFound(f"No image {image_id}; see `gallery-kit list`.")
