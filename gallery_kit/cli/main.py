@@ -23,6 +23,7 @@ from gallery_kit.cli.curation import (
     run_curation,
 )
 from gallery_kit.cli.edits import EDIT_COMMANDS, add_edit_parsers, edit_request
+from gallery_kit.cli.export import add_export_parser, run_export
 from gallery_kit.cli.output import human_line, print_json, print_records, record_json
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery, GenerationResult
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-browser", action="store_true", help="(always on; kept for habit)")
     add_edit_parsers(sub)
     add_curation_parsers(sub)
+    add_export_parser(sub)
     return parser
 
 
@@ -330,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reindex": _cmd_reindex,
             **dict.fromkeys(EDIT_COMMANDS, _cmd_edit),
             **dict.fromkeys(CURATION_COMMANDS, run_curation),
+            "export": run_export,
         }[args.command]
         return handler(gallery, args)
     except GalleryError as exc:
