@@ -36,6 +36,7 @@ from gallery_kit.settings import Settings, load_settings
 from gallery_kit.stores.base import ImageStore, Listing, Page, ReindexReport
 from gallery_kit.stores.outbox import Outbox, SyncReport
 from gallery_kit.stores.thumbcache import ThumbnailCache
+from gallery_kit.trash import TrashActions
 
 if TYPE_CHECKING:
     from gallery_kit.edits import EditRequest
@@ -48,7 +49,7 @@ __all__ = ["AdoptReport", "Gallery", "GenerationResult"]
 log = logging.getLogger(__name__)
 
 
-class Gallery:
+class Gallery(TrashActions):
     def __init__(
         self,
         generator: Any,

@@ -43,6 +43,8 @@ INDEX_DIR = ROOT + "index/"
 #: late (an older id published after newer ones). "index-changes/" sorts right before "index/"
 #: ("-" < "/"), so one LIST by the prefix ``index`` reads the new changes, then the newest images.
 CHANGES_DIR = ROOT + "index-changes/"
+#: Images in the trash: a marker each, holding when and the record (see gallery_kit.trash).
+TRASH_DIR = ROOT + "trash/"
 #: The shared, rebuildable catalog: Parquet segments and the manifest naming them.
 CATALOG_DIR = ROOT + "catalog/"
 #: S3 keys are at most 1,024 bytes of UTF-8; a summary is shortened to fit.

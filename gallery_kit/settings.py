@@ -40,6 +40,8 @@ class Settings:
     data_dir: Path = Path()
     #: Generations allowed per dashboard session per minute (a shared URL costs money).
     rate_limit_per_minute: int = 10
+    #: GALLERY_TRASH_DAYS: how long a trashed image can be restored.
+    trash_days: int = 30
 
     @property
     def aws_mode(self) -> bool:
@@ -204,6 +206,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "(generations per minute per dashboard session; 0 = no limit)."
         ) from exc
 
+    trash_value = _get(env, "GALLERY_TRASH_DAYS") or "30"
+    try:
+        trash_days = int(trash_value)
+        if trash_days < 1:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(
+            f"GALLERY_TRASH_DAYS={trash_value!r} is not a whole number >= 1 (days an image "
+            "stays in the trash before any server deletes it for good)."
+        ) from exc
+
     return Settings(
         bucket=bucket,
         s3_region=s3_region,
@@ -213,4 +226,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         generator=generator,
         data_dir=data_dir,
         rate_limit_per_minute=rate,
+        trash_days=trash_days,
     )

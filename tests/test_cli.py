@@ -76,7 +76,20 @@ def test_offline_generate_list_show_delete(tmp_path: Path, hermetic_env: Path) -
     # show adds the image's lineage (issue 6): the ids of the images made from it.
     assert shown.rows == [{**rows[1], "children": []}]
 
-    deleted = gk("delete", newest_first[1], cwd=tmp_path)
+    # delete moves to the trash: unlisted, restorable, its files kept.
+    trashed = gk("delete", newest_first[1], cwd=tmp_path)
+    assert trashed.code == 0
+    assert newest_first[1] in trashed.stdout
+    assert Path(rows[1]["uri"]).exists()
+    assert [r["id"] for r in gk("list", "--json", cwd=tmp_path).rows] == newest_first[::2]
+    (in_trash,) = gk("trash", "--json", cwd=tmp_path).rows
+    assert in_trash["id"] == newest_first[1]
+    assert in_trash["trashed_at"]
+    assert gk("restore", newest_first[1], cwd=tmp_path).code == 0
+    assert [r["id"] for r in gk("list", "--json", cwd=tmp_path).rows] == newest_first
+    assert gk("trash", "--json", cwd=tmp_path).rows == []
+
+    deleted = gk("delete", "--purge", newest_first[1], cwd=tmp_path)
     assert deleted.code == 0
     assert newest_first[1] in deleted.stdout
     assert not Path(rows[1]["uri"]).exists()

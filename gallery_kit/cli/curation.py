@@ -13,10 +13,19 @@ from gallery_kit.errors import ImageNotFound
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord
 
-CURATION_COMMANDS = ("favorite", "unfavorite", "board")
+CURATION_COMMANDS = ("favorite", "unfavorite", "board", "delete", "trash", "restore")
 
 
 def add_curation_parsers(sub: Any) -> None:
+    delete = sub.add_parser("delete", help="move images to the trash (restorable)")
+    delete.add_argument("ids", nargs="+", metavar="ID")
+    delete.add_argument("--purge", action="store_true", help="delete for good instead")
+    trash = sub.add_parser("trash", help="what is in the trash")
+    trash.add_argument("--json", action="store_true")
+    trash.add_argument("--empty", action="store_true", help="delete everything in it for good")
+    sub.add_parser("restore", help="take images out of the trash").add_argument(
+        "ids", nargs="+", metavar="ID"
+    )
     for name, verb in (("favorite", "star"), ("unfavorite", "unstar")):
         p = sub.add_parser(name, help=f"{verb} images")
         p.add_argument("ids", nargs="+", metavar="ID")
@@ -37,6 +46,8 @@ def add_curation_parsers(sub: Any) -> None:
 
 
 def run_curation(gallery: Gallery, args: argparse.Namespace) -> int:
+    if args.command in ("delete", "trash", "restore"):
+        return _run_trash(gallery, args)
     curator = Curator(gallery.store)
     if args.command in ("favorite", "unfavorite"):
         curator.favorite(args.ids, on=args.command == "favorite")
@@ -101,3 +112,33 @@ def list_chosen(
             continue  # deleted since it was starred or boarded
     more = bool(records) and chosen.index(records[-1].id) < len(chosen) - 1
     return records, (records[-1].id if more else None)
+
+
+def _run_trash(gallery: Gallery, args: argparse.Namespace) -> int:
+    from gallery_kit.cli.output import record_json
+
+    if args.command == "delete":
+        if args.purge:
+            gallery.purge(args.ids)
+            print(f"deleted for good {' '.join(args.ids)}")
+        else:
+            gallery.trash(args.ids)
+            print(f"moved to the trash {' '.join(args.ids)} (`gallery-kit restore ID` undoes)")
+        return 0
+    if args.command == "restore":
+        gallery.restore(args.ids)
+        print(f"restored {' '.join(args.ids)}")
+        return 0
+    bin_ = gallery.trash_bin
+    expired = bin_.purge_expired()  # any command that looks at the trash tidies it
+    if args.empty:
+        gone = bin_.empty()
+        print(f"deleted for good {len(gone) + len(expired)} images")
+        return 0
+    for item in bin_.items():
+        if args.json:
+            row = {**record_json(gallery, item.record), "trashed_at": item.trashed_at}
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(f"{item.record.id}  trashed {item.trashed_at}  {item.record.prompt[:60]}")
+    return 0

@@ -80,9 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
 
-    delete = sub.add_parser("delete", help="delete an image (original, thumbnail, metadata)")
-    delete.add_argument("id")
-
     sync = sub.add_parser("sync", help="upload images waiting locally; adopt foreign images")
     sync.add_argument("--json", action="store_true")
 
@@ -327,7 +324,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "list": _cmd_list,
             "search": _cmd_search,
             "show": _cmd_show,
-            "delete": _cmd_delete,
             "sync": _cmd_sync,
             "reindex": _cmd_reindex,
             **dict.fromkeys(EDIT_COMMANDS, _cmd_edit),
@@ -341,12 +337,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gallery-kit: interrupted", file=sys.stderr)
         return 130
-
-
-def _cmd_delete(gallery: Gallery, args: argparse.Namespace) -> int:
-    gallery.delete(args.id)
-    print(f"deleted {args.id}")
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

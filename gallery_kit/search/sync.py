@@ -198,11 +198,12 @@ class CatalogSync:
     def _apply(self, poll: Poll, report: RefreshReport) -> None:
         """Deletions and late images first, then new keys."""
         report.requests += poll.requests
-        removed: set[str] = set()
-        late: list[str] = []
-        for change in poll.changes:
-            (removed.add if change.kind == "deleted" else late.append)(change.image_id)
-        late = [i for i in late if i not in removed]  # ids are never reused: deleted is final
+        # The last change of each image wins (trashed, then restored: listed again).
+        last: dict[str, str] = {}
+        for change in sorted(poll.changes, key=lambda c: c.key):
+            last[change.image_id] = change.kind
+        removed = {i for i, kind in last.items() if kind == "deleted"}
+        late = [i for i, kind in last.items() if kind == "added"]
         report.removed += self.index.remove(removed)
         fresh = [s for s in poll.summaries if s.id not in removed]
         known = self.index.known([s.id for s in fresh] + late)

@@ -149,6 +149,14 @@ class ImageStore(Protocol):
         """Unlist first, then remove the metadata, the original, thumbnail and lineage markers."""
         ...
 
+    def unlist(self, image_id: str) -> None:
+        """No longer listed (nor found by search), everything else kept: the trash."""
+        ...
+
+    def relist(self, record: ImageRecord) -> None:
+        """Listed again (restored from the trash)."""
+        ...
+
     def children(self, parent_id: str) -> list[str]:
         """Ids of the images made from ``parent_id``, newest first (one LIST by prefix)."""
         ...

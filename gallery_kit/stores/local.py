@@ -14,6 +14,7 @@ from gallery_kit.records import (
     CHANGES_DIR,
     META_DIR,
     ROOT,
+    TRASH_DIR,
     ImageRecord,
     ImageSummary,
     change_from_key,
@@ -113,7 +114,15 @@ class LocalStore:
         except FileNotFoundError:
             return []
         ids = (id_from_meta_key("", META_DIR + name) for name in names)
-        return sorted(i for i in ids if i)
+        trashed = self._trashed()
+        return sorted(i for i in ids if i and i not in trashed)
+
+    def _trashed(self) -> set[str]:
+        try:
+            names = os.listdir(self.root / TRASH_DIR)
+        except FileNotFoundError:
+            return set()
+        return {n.removesuffix(".json") for n in names if n.endswith(".json")}
 
     def page(self, *, cursor: str | None = None, limit: int = 24) -> Page:
         ids = self._ids()
@@ -157,7 +166,15 @@ class LocalStore:
         return record_from_json(data, where=str(self._path(key)))
 
     def exists(self, image_id: str) -> bool:
-        return is_image_id(image_id) and self._path(meta_key("", image_id)).exists()
+        listed = is_image_id(image_id) and self._path(meta_key("", image_id)).exists()
+        return listed and not self._path(f"{TRASH_DIR}{image_id}.json").exists()
+
+    def unlist(self, image_id: str) -> None:
+        # The folder lists metadata files less those with a trash marker (written before this).
+        self.note_change(check_image_id(image_id), "deleted")
+
+    def relist(self, record: ImageRecord) -> None:
+        self.note_change(record.id, "added")  # listed again once its trash marker goes
 
     def read_original(self, record: ImageRecord) -> bytes:
         return self._read(record.original_key)

@@ -324,6 +324,16 @@ class S3Store(WholeGalleryScans, SharedObjects):
         with self._records_lock:
             self._records.pop(image_id, None)
 
+    def unlist(self, image_id: str) -> None:
+        listed = self._keys(index_prefix(self.prefix) + check_image_id(image_id) + ".")
+        self._delete_keys(listed, image_id)
+        self.note_change(image_id, "deleted")
+
+    def relist(self, record: ImageRecord) -> None:
+        self.publish(record)
+        if not is_late(record.id):  # (publish says so itself for an older one)
+            self.note_change(record.id, "added")
+
     def _delete_keys(self, keys: list[str], image_id: str) -> None:
         try:
             for key in keys:

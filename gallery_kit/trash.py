@@ -1,0 +1,143 @@
+"""The trash: deleting unlists an image everywhere and keeps it restorable; emptying (or age,
+``GALLERY_TRASH_DAYS``) deletes it for good.
+
+``gallery-kit/trash/<id>.json`` holds when it was trashed and the record itself, so the trash
+lists and restores without the index. Trashing is: the marker, then unlisting (the index key
+goes, a ``deleted`` change marker tells other servers' search). Restoring is: listing again
+(the index key, an ``added`` change marker), then the marker goes. The original, thumbnail,
+metadata and lineage markers stay in place all along, so children and lineage survive.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gallery_kit.errors import ImageNotFound
+from gallery_kit.records import (
+    TRASH_DIR,
+    ImageRecord,
+    check_image_id,
+    record_from_json,
+    record_to_json,
+)
+from gallery_kit.stores.base import ImageStore
+
+if TYPE_CHECKING:
+    from gallery_kit.search.searcher import Searcher
+    from gallery_kit.settings import Settings
+
+DEFAULT_TRASH_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Trashed:
+    record: ImageRecord
+    trashed_at: str
+
+
+class Trash:
+    def __init__(self, store: ImageStore, *, days: int = DEFAULT_TRASH_DAYS) -> None:
+        self.store = store
+        self.days = days
+
+    def trash(self, ids: list[str], now: datetime | None = None) -> list[ImageRecord]:
+        """Move these to the trash; ImageNotFound for the first unknown id, before any change."""
+        records = [self.store.get(check_image_id(i)) for i in ids]
+        for record in records:
+            if not self.store.exists(record.id):
+                raise ImageNotFound(f"{record.id} is not in the gallery (in the trash already?).")
+        stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+        for record in records:
+            body = {"trashed_at": stamp, "record": json.loads(record_to_json(record))}
+            self.store.write_shared(self._key(record.id), json.dumps(body).encode())
+            self.store.unlist(record.id)
+        return records
+
+    def restore(self, ids: list[str]) -> list[ImageRecord]:
+        found = {t.record.id: t for t in self.items()}
+        for image_id in ids:
+            if check_image_id(image_id) not in found:
+                raise ImageNotFound(f"{image_id} is not in the trash; see `gallery-kit trash`.")
+        for image_id in ids:
+            self.store.relist(found[image_id].record)
+            self.store.delete_shared([self._key(image_id)])
+        return [found[i].record for i in ids]
+
+    def items(self) -> list[Trashed]:
+        """What is in the trash, newest image first."""
+        out = []
+        for obj in self.store.list_shared(TRASH_DIR):
+            got = self.store.read_shared(obj.key)
+            if got is None:
+                continue
+            try:
+                body = json.loads(got[0])
+                record = record_from_json(json.dumps(body["record"]).encode(), where=obj.key)
+                out.append(Trashed(record, str(body["trashed_at"])))
+            except (ValueError, KeyError, TypeError):
+                continue  # not ours
+        return sorted(out, key=lambda t: t.record.id)
+
+    def purge(self, ids: list[str]) -> None:
+        """Delete for good (in the trash or not)."""
+        for image_id in ids:
+            check_image_id(image_id)
+        for image_id in ids:
+            self.store.delete(image_id)
+            self.store.delete_shared([self._key(image_id)])
+
+    def empty(
+        self, *, older_than: timedelta | None = None, now: datetime | None = None
+    ) -> list[str]:
+        """Delete what is in the trash (only what was trashed before ``older_than`` ago)."""
+        now = now or datetime.now(UTC)
+        gone = [
+            t.record.id
+            for t in self.items()
+            if older_than is None or now - datetime.fromisoformat(t.trashed_at) > older_than
+        ]
+        self.purge(gone)
+        return gone
+
+    def purge_expired(self, now: datetime | None = None) -> list[str]:
+        """What any server does now and then: empty what is older than the setting."""
+        return self.empty(older_than=timedelta(days=self.days), now=now)
+
+    @staticmethod
+    def _key(image_id: str) -> str:
+        return f"{TRASH_DIR}{image_id}.json"
+
+
+class TrashActions:
+    """The trash as :class:`~gallery_kit.gallery.Gallery` offers it (this server's search
+    index told at once; other servers' through the change markers)."""
+
+    store: ImageStore
+    settings: Settings | None
+    _searcher: Searcher
+
+    @property
+    def trash_bin(self) -> Trash:
+        days = self.settings.trash_days if self.settings else DEFAULT_TRASH_DAYS
+        return Trash(self.store, days=days)
+
+    def trash(self, ids: list[str]) -> list[ImageRecord]:
+        """Move to the trash: unlisted everywhere, restorable for GALLERY_TRASH_DAYS."""
+        records = self.trash_bin.trash(ids)
+        for record in records:
+            self._searcher.forget(record.id)
+        return records
+
+    def restore(self, ids: list[str]) -> list[ImageRecord]:
+        records = self.trash_bin.restore(ids)
+        self._searcher.saw(records)
+        return records
+
+    def purge(self, ids: list[str]) -> None:
+        """Delete for good, in the trash or not."""
+        self.trash_bin.purge(ids)
+        for image_id in ids:
+            self._searcher.forget(image_id)
