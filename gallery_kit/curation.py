@@ -19,11 +19,12 @@ import hashlib
 import json
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from gallery_kit.errors import ImageNotFound, InvalidRequest
 from gallery_kit.records import ROOT, check_image_id, is_image_id
+from gallery_kit.search.searcher import Filters
 from gallery_kit.stores.base import ImageStore
 
 FAVORITES_DIR = ROOT + "favorites/"
@@ -184,3 +185,14 @@ class Curator:
             check_image_id(image_id)
             if not self.store.exists(image_id):
                 raise ImageNotFound(f"No image {image_id}; see `gallery-kit list`.")
+
+
+def among(store: ImageStore, filters: Filters, *, favorites: bool, board: str | None) -> Filters:
+    """``filters`` narrowed to the favourites and/or a board's images (``search --favorites``,
+    ``--board``): a LIST each, as a page costs."""
+    curator = Curator(store)
+    chosen = set(curator.favorites()) if favorites else None
+    if board:
+        on_board = set(curator.board_images(board))
+        chosen = on_board if chosen is None else chosen & on_board
+    return replace(filters, only=frozenset(chosen or ()))

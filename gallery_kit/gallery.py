@@ -272,13 +272,20 @@ class Gallery(TrashActions):
         seed: int | None = None,
         cursor: str | None = None,
         limit: int = 24,
+        favorites: bool = False,
+        board: str | None = None,
     ) -> Page:
         """Every image in the gallery matching ``query`` and the filters, newest first, paged by
         ``cursor``; ``Page.total`` is the number of matches (see :mod:`gallery_kit.search`).
-        A malformed date, operation or cursor is an InvalidRequest, before any I/O."""
-        return self._searcher.page(
-            Filters(query, model, operation, since, until, seed), cursor=cursor, limit=limit
-        )
+        ``favorites`` / ``board``: among those alone. A malformed date, operation or cursor is
+        an InvalidRequest, before any I/O; an unknown board too."""
+        filters = Filters(query, model, operation, since, until, seed)
+        filters.parsed()  # refused before the board is looked up
+        if favorites or board:
+            from gallery_kit.curation import among
+
+            filters = among(self.store, filters, favorites=favorites, board=board)
+        return self._searcher.page(filters, cursor=cursor, limit=limit)
 
     def search_summaries(
         self, filters: Filters, *, cursor: str | None = None, limit: int = 24

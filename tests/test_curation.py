@@ -153,6 +153,16 @@ def test_cli_favorites_boards_and_json_fields(tmp_path: Path) -> None:
     paged = gk("list", "--board", "Kites", "--limit", "1", "--json", cwd=tmp_path)
     assert [r["id"] for r in paged.rows] == [ids[1]]
     assert f"--cursor {ids[1]}" in paged.stderr
+    # Search among favourites, a board, or both (the search issue's filters).
+    starred = gk("search", "kite", "--favorites", "--json", cwd=tmp_path).rows
+    assert [r["id"] for r in starred] == [ids[0], ids[2]]
+    assert gk("search", "--board", "kites", "--count", cwd=tmp_path).stdout.strip() == "2"
+    assert (
+        gk("search", "0", "--board", "Kites", "--favorites", "--count", cwd=tmp_path).stdout.strip()
+        == "1"
+    )
+    unknown_board = gk("search", "kite", "--board", "Nope", cwd=tmp_path)
+    assert unknown_board.code == 2
     shown = gk("show", ids[0], "--json", cwd=tmp_path).row
     assert (shown["favorite"], shown["boards"]) == (True, [])
 

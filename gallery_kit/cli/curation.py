@@ -8,6 +8,7 @@ import argparse
 import json
 from typing import Any
 
+from gallery_kit.cli.output import record_json
 from gallery_kit.curation import Curator
 from gallery_kit.errors import ImageNotFound
 from gallery_kit.gallery import Gallery
@@ -79,18 +80,6 @@ def run_curation(gallery: Gallery, args: argparse.Namespace) -> int:
     return 0
 
 
-class CurationFields:
-    """The ``favorite`` and ``boards`` of each ``--json`` record: read once per command."""
-
-    def __init__(self, gallery: Gallery) -> None:
-        curator = Curator(gallery.store)
-        self.favorites = set(curator.favorites())
-        self.boards = curator.memberships()
-
-    def of(self, image_id: str) -> dict[str, Any]:
-        return {"favorite": image_id in self.favorites, "boards": self.boards.get(image_id, [])}
-
-
 def list_chosen(
     gallery: Gallery, favorites: bool, board: str | None, cursor: str | None, limit: int
 ) -> tuple[list[ImageRecord], str | None]:
@@ -115,8 +104,6 @@ def list_chosen(
 
 
 def _run_trash(gallery: Gallery, args: argparse.Namespace) -> int:
-    from gallery_kit.cli.output import record_json
-
     if args.command == "delete":
         if args.purge:
             gallery.purge(args.ids)

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gallery_kit.cli.curation import CurationFields
-from gallery_kit.cli.output import record_json
+from gallery_kit.cli.output import CurationFields, record_json
 from gallery_kit.curation import Curator
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import check_image_id

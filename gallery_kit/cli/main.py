@@ -17,14 +17,19 @@ from gallery_kit.bedrock.families.stability_services import bare_id
 from gallery_kit.bedrock.lifecycle import ModelCatalog
 from gallery_kit.cli.curation import (
     CURATION_COMMANDS,
-    CurationFields,
     add_curation_parsers,
     list_chosen,
     run_curation,
 )
 from gallery_kit.cli.edits import EDIT_COMMANDS, add_edit_parsers, edit_request
 from gallery_kit.cli.export import add_export_parser, run_export
-from gallery_kit.cli.output import human_line, print_json, print_records, record_json
+from gallery_kit.cli.output import (
+    CurationFields,
+    human_line,
+    print_json,
+    print_records,
+    record_json,
+)
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.settings import load_settings
@@ -74,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=24)
     search.add_argument("--cursor")
     search.add_argument("--count", action="store_true", help="print only the number of matches")
+    search.add_argument("--favorites", action="store_true", help="among favourites only")
+    search.add_argument("--board", metavar="NAME", help="among this board's images only")
     search.add_argument("--json", action="store_true")
 
     show = sub.add_parser("show", help="one image's record")
@@ -229,6 +236,8 @@ def _cmd_search(gallery: Gallery, args: argparse.Namespace) -> int:
         seed=args.seed,
         cursor=args.cursor,
         limit=args.limit,
+        favorites=args.favorites,
+        board=args.board,
     )
     for problem in page.problems:
         print(f"gallery-kit: warning: {problem}", file=sys.stderr)

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from gallery_kit.cli.curation import CurationFields
+from gallery_kit.curation import Curator
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord
 
@@ -70,3 +70,15 @@ def print_records(
         )
     if next_cursor:
         print(f"gallery-kit: more: --cursor {next_cursor}", file=sys.stderr)
+
+
+class CurationFields:
+    """The ``favorite`` and ``boards`` of each ``--json`` record: read once per command."""
+
+    def __init__(self, gallery: Gallery) -> None:
+        curator = Curator(gallery.store)
+        self.favorites = set(curator.favorites())
+        self.boards = curator.memberships()
+
+    def of(self, image_id: str) -> dict[str, Any]:
+        return {"favorite": image_id in self.favorites, "boards": self.boards.get(image_id, [])}

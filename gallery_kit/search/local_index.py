@@ -311,9 +311,15 @@ class LocalIndex:
             self._db.executescript("DELETE FROM images; DELETE FROM prompts; DELETE FROM state;")
 
     def search(
-        self, query: Query, *, cursor: str | None = None, limit: int = 24
+        self,
+        query: Query,
+        *,
+        cursor: str | None = None,
+        limit: int = 24,
+        only: frozenset[str] | None = None,
     ) -> tuple[list[str], int]:
-        """The ids of one page of matches, newest first, after ``cursor``; and the total."""
+        """The ids of one page of matches, newest first, after ``cursor``; and the total.
+        ``only``: among these ids alone (favourites, a board)."""
         where: list[str] = []
         args: list[object] = []
         positive = [_fts_phrase([t]) for t in query.terms]
@@ -341,6 +347,8 @@ class LocalIndex:
         if query.seed is not None:
             where.append("seed = ?")
             args.append(query.seed)
+        if only is not None:
+            where.append("images.id IN (SELECT id FROM temp.chosen)")
         # Only the FTS table is needed to count a text search without model/operation/seed.
         counted = "prompts" if positive and len(where) == 1 else source
         # Dates are ranges of row numbers (they sort by time).
@@ -353,6 +361,12 @@ class LocalIndex:
         clause = " AND ".join(where) or "1"
         count_clause = clause.replace("prompts.rowid", "rowid") if counted == "prompts" else clause
         with self._lock:
+            if only is not None:
+                self._db.execute("CREATE TEMP TABLE IF NOT EXISTS chosen (id TEXT PRIMARY KEY)")
+                self._db.execute("DELETE FROM temp.chosen")
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO temp.chosen VALUES (?)", ((i,) for i in only)
+                )
             total = int(
                 self._db.execute(
                     f"SELECT count(*) FROM {counted} WHERE {count_clause}",  # noqa: S608 - clause is ours, values are bound

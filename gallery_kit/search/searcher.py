@@ -37,6 +37,8 @@ class Filters:
     since: str | datetime | None = None
     until: str | datetime | None = None
     seed: int | None = None
+    #: Among these ids alone (the service resolves favourites and boards to ids).
+    only: frozenset[str] | None = None
 
     def parsed(self) -> Query:
         return parse(
@@ -138,7 +140,7 @@ class Searcher:
             check_image_id(cursor)
         self.refresh()
         index = self.index
-        ids, total = index.search(query, cursor=cursor, limit=limit + 1)
+        ids, total = index.search(query, cursor=cursor, limit=limit + 1, only=filters.only)
         ids, more = ids[:limit], len(ids) > limit
         return index.summaries(ids), (ids[-1] if more and ids else None), total
 
