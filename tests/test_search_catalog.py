@@ -328,3 +328,30 @@ def test_the_segments_read_in_one_line_of_pyarrow(servers: Servers, s3_endpoint:
     assert sorted(table.column("prompt").to_pylist())[0] == "a fox"
     manifest = json.loads(read(servers.bucket, MANIFEST_KEY))
     assert manifest["rows"] == 3
+
+
+def test_kernels_of_one_server_starting_at_once_share_its_index(servers: Servers) -> None:
+    # Voilà gives each visitor a kernel; they share this machine's index file.
+    writer = servers.new("writer")
+    made = put_many(writer, [f"gull {i}" for i in range(300)])
+    writer.compact_catalog()
+    kernels = [servers.new("server") for _ in range(4)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(kernels))
+
+    def start(g: Gallery) -> None:
+        barrier.wait()
+        try:
+            g.search("gull")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(g,)) for g in kernels]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for g in kernels:
+        ids = ids_found(g, "gull")
+        assert sorted(ids) == sorted(r.id for r in made)

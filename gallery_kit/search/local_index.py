@@ -71,7 +71,8 @@ class LocalIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # A kernel waits for another one's write rather than failing (30 s, not 5).
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         if self._db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             # A cache of another layout: start afresh (the next refresh fills it again).
@@ -93,7 +94,7 @@ class LocalIndex:
         rows = list(summaries)
         added = 0
         with self._lock:
-            self._db.execute("BEGIN")
+            self._db.execute("BEGIN IMMEDIATE")  # see load_rows
             for s in rows:
                 added += self._forget(s.id) == 0
                 n = order_of(s.id)
@@ -123,7 +124,7 @@ class LocalIndex:
         """Forget these images; how many were here."""
         removed = 0
         with self._lock:
-            self._db.execute("BEGIN")
+            self._db.execute("BEGIN IMMEDIATE")  # see load_rows
             for image_id in ids:
                 removed += self._forget(image_id)
             self._db.execute("COMMIT")
@@ -257,37 +258,43 @@ class LocalIndex:
         if not fresh:
             return 0
         with self._lock:
-            for image_id in self._known(list(fresh)):
-                del fresh[image_id]
-            orders = [order_of(i) for i in fresh]
-            # Numbers already taken in this range (none when the segments tile the ids).
-            used = {
-                int(r[0])
-                for r in self._db.execute(
-                    "SELECT n FROM images WHERE n BETWEEN ? AND ?",
-                    (min(orders, default=0), max(orders, default=0) + len(orders)),
+            # The write lock first: the kernels of one server share this file, and what they
+            # check here must not change before they write.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for image_id in self._known(list(fresh)):
+                    del fresh[image_id]
+                orders = [order_of(i) for i in fresh]
+                # Numbers already taken in this range (none when the segments tile the ids).
+                used = {
+                    int(r[0])
+                    for r in self._db.execute(
+                        "SELECT n FROM images WHERE n BETWEEN ? AND ?",
+                        (min(orders, default=0), max(orders, default=0) + len(orders)),
+                    )
+                }
+                numbered: list[tuple[int, Row]] = []
+                for n, row in zip(orders, fresh.values(), strict=True):
+                    while n in used:
+                        n += 1
+                    used.add(n)
+                    numbered.append((n, row))
+                self._db.executemany(
+                    "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
+                    " shortened) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                    (
+                        (n, image_id, _MAX_MS - int(image_id[:13]), model_id, how, seed, prompt)
+                        for n, (image_id, prompt, model_id, how, seed) in numbered
+                    ),
                 )
-            }
-            numbered: list[tuple[int, Row]] = []
-            for n, row in zip(orders, fresh.values(), strict=True):
-                while n in used:
-                    n += 1
-                used.add(n)
-                numbered.append((n, row))
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
-                " shortened) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                (
-                    (n, image_id, _MAX_MS - int(image_id[:13]), model_id, how, seed, prompt)
-                    for n, (image_id, prompt, model_id, how, seed) in numbered
-                ),
-            )
-            self._db.executemany(
-                "INSERT INTO prompts (rowid, words) VALUES (?, ?)",
-                ((n, normalize(row[1])) for n, row in numbered),
-            )
-            self._db.execute("COMMIT")
+                self._db.executemany(
+                    "INSERT INTO prompts (rowid, words) VALUES (?, ?)",
+                    ((n, normalize(row[1])) for n, row in numbered),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return len(numbered)
 
     def known(self, ids: list[str]) -> set[str]:
