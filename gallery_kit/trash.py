@@ -11,11 +11,12 @@ metadata and lineage markers stay in place all along, so children and lineage su
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gallery_kit.errors import ImageNotFound
+from gallery_kit.errors import GalleryError, ImageNotFound
 from gallery_kit.records import (
     TRASH_DIR,
     ImageRecord,
@@ -28,6 +29,8 @@ from gallery_kit.stores.base import ImageStore
 if TYPE_CHECKING:
     from gallery_kit.search.searcher import Searcher
     from gallery_kit.settings import Settings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TRASH_DAYS = 30
 
@@ -141,3 +144,15 @@ class TrashActions:
         self.trash_bin.purge(ids)
         for image_id in ids:
             self._searcher.forget(image_id)
+
+    def purge_old_trash(self) -> list[str]:
+        """Delete for good what has been in the trash longer than GALLERY_TRASH_DAYS: what a
+        dashboard's kernel does after its first page (any server may; twice is harmless)."""
+        try:
+            gone = self.trash_bin.purge_expired()
+        except GalleryError as exc:
+            log.info("old trash is purged at a later start: %s", exc)
+            return []
+        for image_id in gone:
+            self._searcher.forget(image_id)
+        return gone

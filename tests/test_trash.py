@@ -112,3 +112,11 @@ def test_another_server_sees_the_trash_and_the_restore(bucket: str, tmp_path: Pa
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_dashboard_start_purges_old_trash(gallery: Gallery) -> None:
+    parent, child = family(gallery)
+    gallery.trash_bin.trash([parent.id], now=datetime.now(UTC) - timedelta(days=31))
+    gallery.trash([child.id])
+    assert gallery.purge_old_trash() == [parent.id]
+    assert [t.record.id for t in gallery.trash_bin.items()] == [child.id]

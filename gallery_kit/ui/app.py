@@ -218,6 +218,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         except GalleryError as exc:
             log.info("outbox not flushed at start: %s", exc)
         self._reload()
+        self.gallery.purge_old_trash()  # past GALLERY_TRASH_DAYS; after the first page
         try:
             report = self.gallery.adopt_foreign()
         except GalleryError as exc:
