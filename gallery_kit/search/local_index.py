@@ -1,24 +1,20 @@
 """This machine's full-text copy of the gallery's summaries: SQLite with FTS5, one file per
 gallery under ``GALLERY_DATA_DIR/search``. A cache: deleting the file only costs a rebuild.
 
-Brought up to date from the store's own listing (:meth:`ImageStore.listing`, newest first): only
-the pages newer than the newest image it has are read, so a refresh when nothing changed is one
-request. A full pass (:meth:`LocalIndex.rebuild`) also forgets images deleted elsewhere.
+Brought up to date by :mod:`gallery_kit.search.sync` (the shared catalog, change markers and
+the newest index keys); this module only stores and searches.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from gallery_kit.records import ImageSummary, created_at_of
 from gallery_kit.search.query import Query, from_origin, normalize, origin
-from gallery_kit.stores.base import ImageStore
 
-#: Images per listing request while catching up (S3's most per ListObjectsV2).
-BATCH = 1000
 SCHEMA_VERSION = 3
 #: Row numbers sort as ids do (newest first): FTS5 reads its matches in row order, so the first
 #: page of a word in a third of a million images is read without visiting the rest.
@@ -151,53 +147,6 @@ class LocalIndex:
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM images").fetchone()[0])
-
-    def refresh(self, store: ImageStore, *, full_prompt: Callable[[str], str] | None = None) -> int:
-        """Read the store's listing from the newest image down to the first one already here
-        (one request when nothing changed); how many images were added.
-
-        ``full_prompt(id)`` reads the whole prompt where a summary had to shorten it.
-        """
-        added = 0
-        for summaries in self._pages(store, full_prompt):
-            with self._lock:
-                known = self._known([s.id for s in summaries])
-            added += self.add([s for s in summaries if s.id not in known])
-            if known:
-                break
-        return added
-
-    def rebuild(
-        self, store: ImageStore, *, full_prompt: Callable[[str], str] | None = None
-    ) -> None:
-        """Every image the store lists, and nothing else (images deleted elsewhere go)."""
-        seen: set[str] = set()
-        for summaries in self._pages(store, full_prompt):
-            self.add(summaries)
-            seen.update(s.id for s in summaries)
-        with self._lock:
-            stale = [r[0] for r in self._db.execute("SELECT id FROM images") if r[0] not in seen]
-        self.remove(stale)
-
-    def _pages(
-        self, store: ImageStore, full_prompt: Callable[[str], str] | None
-    ) -> Iterator[list[ImageSummary]]:
-        """The store's listing, newest first, a batch at a time, shortened prompts completed."""
-        cursor: str | None = None
-        while True:
-            listing = store.listing(cursor=cursor, limit=BATCH)
-            yield [self._completed(s, full_prompt) for s in listing.summaries]
-            if not listing.next_cursor:
-                return
-            cursor = listing.next_cursor
-
-    @staticmethod
-    def _completed(summary: ImageSummary, full_prompt: Callable[[str], str] | None) -> ImageSummary:
-        if not summary.shortened or full_prompt is None:
-            return summary
-        from dataclasses import replace
-
-        return replace(summary, prompt=full_prompt(summary.id), shortened=False)
 
     # --- searching ---------------------------------------------------------------------
 
