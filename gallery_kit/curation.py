@@ -90,27 +90,32 @@ class Curator:
         """Every board, by name (ignoring case)."""
         found = []
         for obj in self.store.list_shared(BOARDS_DIR):
-            board_id = obj.key[len(BOARDS_DIR) :].removesuffix(".json")
-            got = self.store.read_shared(obj.key)
-            if got is None:
-                continue  # deleted meanwhile
-            try:
-                body = json.loads(got[0])
-                found.append(Board(board_id, str(body["name"]), str(body["created_at"])))
-            except (ValueError, KeyError, TypeError):
-                continue  # not ours
+            board = self._read_board(obj.key[len(BOARDS_DIR) :].removesuffix(".json"))
+            if board is not None:
+                found.append(board)
         return sorted(found, key=lambda b: b.name.casefold())
 
+    def _read_board(self, board_id: str) -> Board | None:
+        """The board of that id; None when it is gone (deleted meanwhile) or not ours."""
+        got = self.store.read_shared(BOARDS_DIR + board_id + ".json")
+        if got is None:
+            return None
+        try:
+            body = json.loads(got[0])
+            return Board(board_id, str(body["name"]), str(body["created_at"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
     def board(self, name: str) -> Board:
+        """The board of that name (ignoring case): its claim, then its record, two GETs."""
         claim = self.store.read_shared(name_key(name))
-        board_id = claim[0].decode() if claim else ""
-        for board in self.boards() if board_id else []:
-            if board.id == board_id:
-                return board
-        known = ", ".join(b.name for b in self.boards()) or "none yet"
-        raise BoardNotFound(
-            f"No board named {name!r} (boards: {known}); see `gallery-kit board list`."
-        )
+        board = self._read_board(claim[0].decode()) if claim else None
+        if board is None:
+            known = ", ".join(b.name for b in self.boards()) or "none yet"
+            raise BoardNotFound(
+                f"No board named {name!r} (boards: {known}); see `gallery-kit board list`."
+            )
+        return board
 
     def create_board(self, name: str, now: datetime | None = None) -> Board:
         cleaned = board_name(name)
@@ -159,13 +164,17 @@ class Curator:
         self.store.delete_shared([self._items_dir(board) + i for i in ids])
 
     def board_images(self, name: str) -> list[str]:
-        return self._ids_under(self._items_dir(self.board(name)))
+        return self.images_on(self.board(name))
+
+    def images_on(self, board: Board) -> list[str]:
+        """The board's image ids, newest first (one LIST per 1,000)."""
+        return self._ids_under(self._items_dir(board))
 
     def memberships(self) -> dict[str, list[str]]:
         """image id → the names of the boards it is on (one LIST per board)."""
         found: dict[str, list[str]] = {}
         for board in self.boards():
-            for image_id in self._ids_under(self._items_dir(board)):
+            for image_id in self.images_on(board):
                 found.setdefault(image_id, []).append(board.name)
         return found
 

@@ -57,7 +57,7 @@ def run_curation(gallery: Gallery, args: argparse.Namespace) -> int:
     action = args.board_action
     if action == "list":
         boards = curator.boards()
-        counts = {b.id: len(curator.board_images(b.name)) for b in boards}
+        counts = {b.id: len(curator.images_on(b)) for b in boards}
         for b in boards:
             if args.json:
                 row = {"name": b.name, "count": counts[b.id], "created_at": b.created_at}
