@@ -60,29 +60,32 @@ class Trash:
         return records
 
     def restore(self, ids: list[str]) -> list[ImageRecord]:
-        found = {t.record.id: t for t in self.items()}
-        for image_id in ids:
-            if check_image_id(image_id) not in found:
+        found = {check_image_id(i): self._read(self._key(i)) for i in ids}
+        for image_id, item in found.items():
+            if item is None:
                 raise ImageNotFound(f"{image_id} is not in the trash; see `gallery-kit trash`.")
-        for image_id in ids:
-            self.store.relist(found[image_id].record)
-            self.store.delete_shared([self._key(image_id)])
-        return [found[i].record for i in ids]
+        records = [item.record for item in found.values() if item is not None]
+        for record in records:
+            self.store.relist(record)
+            self.store.delete_shared([self._key(record.id)])
+        return records
 
     def items(self) -> list[Trashed]:
         """What is in the trash, newest image first."""
-        out = []
-        for obj in self.store.list_shared(TRASH_DIR):
-            got = self.store.read_shared(obj.key)
-            if got is None:
-                continue
-            try:
-                body = json.loads(got[0])
-                record = record_from_json(json.dumps(body["record"]).encode(), where=obj.key)
-                out.append(Trashed(record, str(body["trashed_at"])))
-            except (ValueError, KeyError, TypeError):
-                continue  # not ours
-        return sorted(out, key=lambda t: t.record.id)
+        found = (self._read(obj.key) for obj in self.store.list_shared(TRASH_DIR))
+        return sorted((t for t in found if t is not None), key=lambda t: t.record.id)
+
+    def _read(self, key: str) -> Trashed | None:
+        """One trash marker; None when it is missing (restored meanwhile) or not ours."""
+        got = self.store.read_shared(key)
+        if got is None:
+            return None
+        try:
+            body = json.loads(got[0])
+            record = record_from_json(json.dumps(body["record"]).encode(), where=key)
+            return Trashed(record, str(body["trashed_at"]))
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def purge(self, ids: list[str]) -> None:
         """Delete for good (in the trash or not)."""
