@@ -7,13 +7,14 @@ and renamed at the end, so an interrupted export (Ctrl-C) leaves no half-written
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,20 +49,42 @@ def export(
 ) -> ExportReport:
     """Write ``records`` to ``out`` (a ``.zip`` file, or else a folder)."""
     out = out.expanduser()
-    if out.suffix.lower() != ".zip":
-        return _to_folder(records, read_original, row_of, out, progress)
+    report = ExportReport(out)
     try:
-        return _to_zip(records, read_original, row_of, out, progress)
+        if out.suffix.lower() == ".zip":
+            with _zip_at(out) as put:
+                _write(records, read_original, row_of, put, report, progress)
+        else:
+            from gallery_kit.stores._files import write_atomic
+
+            out.mkdir(parents=True, exist_ok=True)
+            _write(
+                records,
+                read_original,
+                row_of,
+                lambda name, data, _compress: write_atomic(out / name, data),
+                report,
+                progress,
+            )
     except OSError as exc:
         raise StorageError(f"Cannot write the export to {out} ({exc.strerror}).") from exc
+    return report
 
 
-def _originals(
+#: Writes one file of the export: (name, bytes, worth compressing).
+Put = Callable[[str, bytes, bool], None]
+
+
+def _write(
     records: list[ImageRecord],
     read_original: Callable[[ImageRecord], bytes],
+    row_of: Callable[[ImageRecord], Row],
+    put: Put,
     report: ExportReport,
     progress: Progress,
-) -> Iterable[tuple[ImageRecord, bytes]]:
+) -> None:
+    """Each original as it is read (one in memory at a time), then the two manifests."""
+    rows: list[Row] = []
     for done, record in enumerate(records):
         progress("exporting", done, len(records))
         try:
@@ -69,10 +92,33 @@ def _originals(
         except GalleryError as exc:
             report.problems.append(f"{record.id}: {exc}")
             continue
+        # Images are compressed already: stored as they are, byte for byte.
+        put(file_name(record), data, False)
         report.images += 1
         report.bytes += len(data)
-        yield record, data
+        rows.append(row_of(record))
     progress("exporting", len(records), len(records))
+    jsonl, csv_bytes = _manifests(rows)
+    put("manifest.jsonl", jsonl, True)
+    put("manifest.csv", csv_bytes, True)
+
+
+@contextlib.contextmanager
+def _zip_at(out: Path) -> Iterator[Put]:
+    """A ZIP written under a temporary name beside ``out``, renamed to it only when complete."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".zip")
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
+
+            def put(name: str, data: bytes, compress: bool) -> None:
+                zf.writestr(name, data, zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED)
+
+            yield put
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _manifests(rows: list[Row]) -> tuple[bytes, bytes]:
@@ -86,54 +132,3 @@ def _manifests(rows: list[Row]) -> tuple[bytes, bytes]:
                 {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in row.items()}
             )
     return jsonl, text.getvalue().encode()
-
-
-def _to_zip(
-    records: list[ImageRecord],
-    read_original: Callable[[ImageRecord], bytes],
-    row_of: Callable[[ImageRecord], Row],
-    out: Path,
-    progress: Progress,
-) -> ExportReport:
-    report = ExportReport(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".zip")
-    rows: list[Row] = []
-    try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
-            for record, data in _originals(records, read_original, report, progress):
-                # Images are compressed already: stored as they are, byte for byte.
-                zf.writestr(file_name(record), data)
-                rows.append(row_of(record))
-            jsonl, csv_bytes = _manifests(rows)
-            zf.writestr("manifest.jsonl", jsonl, zipfile.ZIP_DEFLATED)
-            zf.writestr("manifest.csv", csv_bytes, zipfile.ZIP_DEFLATED)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return report
-
-
-def _to_folder(
-    records: list[ImageRecord],
-    read_original: Callable[[ImageRecord], bytes],
-    row_of: Callable[[ImageRecord], Row],
-    out: Path,
-    progress: Progress,
-) -> ExportReport:
-    from gallery_kit.stores._files import write_atomic
-
-    report = ExportReport(out)
-    rows: list[Row] = []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for record, data in _originals(records, read_original, report, progress):
-            write_atomic(out / file_name(record), data)
-            rows.append(row_of(record))
-        jsonl, csv_bytes = _manifests(rows)
-        write_atomic(out / "manifest.jsonl", jsonl)
-        write_atomic(out / "manifest.csv", csv_bytes)
-    except OSError as exc:
-        raise StorageError(f"Cannot write the export to {out} ({exc.strerror}).") from exc
-    return report
