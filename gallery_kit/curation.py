@@ -196,12 +196,19 @@ class Curator:
                 raise ImageNotFound(f"No image {image_id}; see `gallery-kit list`.")
 
 
-def among(store: ImageStore, filters: Filters, *, favorites: bool, board: str | None) -> Filters:
-    """``filters`` narrowed to the favourites and/or a board's images (``search --favorites``,
-    ``--board``): a LIST each, as a page costs."""
+def chosen(store: ImageStore, *, favorites: bool, board: str | None) -> set[str] | None:
+    """The ids that are favourites and/or on ``board`` (both: on both); None when neither is
+    asked. A LIST each, as a page costs."""
     curator = Curator(store)
-    chosen = set(curator.favorites()) if favorites else None
+    ids = set(curator.favorites()) if favorites else None
     if board:
         on_board = set(curator.board_images(board))
-        chosen = on_board if chosen is None else chosen & on_board
-    return replace(filters, only=frozenset(chosen or ()))
+        ids = on_board if ids is None else ids & on_board
+    return ids
+
+
+def among(store: ImageStore, filters: Filters, *, favorites: bool, board: str | None) -> Filters:
+    """``filters`` narrowed to the favourites and/or a board's images (``search --favorites``,
+    ``--board``)."""
+    ids = chosen(store, favorites=favorites, board=board)
+    return replace(filters, only=frozenset(ids or ()))

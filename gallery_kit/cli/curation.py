@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from gallery_kit.cli.output import record_json
-from gallery_kit.curation import Curator
+from gallery_kit.curation import Curator, chosen
 from gallery_kit.errors import ImageNotFound
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord
@@ -85,21 +85,17 @@ def list_chosen(
 ) -> tuple[list[ImageRecord], str | None]:
     """``list --favorites`` / ``--board NAME``: those images, newest first, after ``cursor``;
     and the next cursor."""
-    curator = Curator(gallery.store)
-    ids = set(curator.favorites()) if favorites else None
-    if board:
-        on_board = set(curator.board_images(board))
-        ids = on_board if ids is None else ids & on_board
-    chosen = sorted(i for i in ids or () if cursor is None or i > cursor)
+    ids = chosen(gallery.store, favorites=favorites, board=board)
+    after = sorted(i for i in ids or () if cursor is None or i > cursor)
     records: list[ImageRecord] = []
-    for image_id in chosen:
+    for image_id in after:
         if len(records) == limit:
             break
         try:
             records.append(gallery.get(image_id))
         except ImageNotFound:
             continue  # deleted since it was starred or boarded
-    more = bool(records) and chosen.index(records[-1].id) < len(chosen) - 1
+    more = bool(records) and after.index(records[-1].id) < len(after) - 1
     return records, (records[-1].id if more else None)
 
 

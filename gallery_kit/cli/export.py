@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gallery_kit.cli.output import CurationFields, record_json
-from gallery_kit.curation import Curator
+from gallery_kit.curation import chosen
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import check_image_id
 from gallery_kit.search.searcher import Filters
@@ -32,16 +32,14 @@ def add_export_parser(sub: Any) -> None:
 def chosen_ids(gallery: Gallery, args: argparse.Namespace) -> list[str]:
     """The ids every given choice agrees on, newest first; unknown ids and boards raise before
     anything is written."""
-    curator = Curator(gallery.store)
     sets: list[set[str]] = []
     if args.ids:
         for image_id in args.ids:
             gallery.get(check_image_id(image_id))  # ImageNotFound: exit 2, nothing written
         sets.append(set(args.ids))
-    if args.favorites:
-        sets.append(set(curator.favorites()))
-    if args.board:
-        sets.append(set(curator.board_images(args.board)))
+    curated = chosen(gallery.store, favorites=args.favorites, board=args.board)
+    if curated is not None:
+        sets.append(curated)
     filters = Filters(
         " ".join(args.words), args.model, args.operation, args.since, args.until, args.seed
     )
