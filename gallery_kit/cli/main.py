@@ -201,9 +201,16 @@ def _cmd_edit(gallery: Gallery, args: argparse.Namespace) -> int:
     return _print_result(gallery, gallery.apply(edit_request(args)), as_json=args.json)
 
 
+def _bad_limit(limit: int) -> bool:
+    """--limit of list and search: 1-1000 (one S3 listing), else one line on stderr."""
+    if 1 <= limit <= 1000:
+        return False
+    print("gallery-kit: --limit must be 1-1000", file=sys.stderr)
+    return True
+
+
 def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
-    if not 1 <= args.limit <= 1000:
-        print("gallery-kit: --limit must be 1-1000", file=sys.stderr)
+    if _bad_limit(args.limit):
         return 2
     if args.favorites or args.board:
         chosen, cursor = list_chosen(gallery, args.favorites, args.board, args.cursor, args.limit)
@@ -224,8 +231,7 @@ def _cmd_list(gallery: Gallery, args: argparse.Namespace) -> int:
 
 
 def _cmd_search(gallery: Gallery, args: argparse.Namespace) -> int:
-    if not 1 <= args.limit <= 1000:
-        print("gallery-kit: --limit must be 1-1000", file=sys.stderr)
+    if _bad_limit(args.limit):
         return 2
     page = gallery.search(
         " ".join(args.words),
