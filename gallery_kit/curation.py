@@ -68,6 +68,9 @@ class Curator:
 
     def __init__(self, store: ImageStore) -> None:
         self.store = store
+        # Board records by (id, version): a long-lived curator (a dashboard) reads a board's
+        # record again only when it was renamed.
+        self._records: dict[tuple[str, str], Board | None] = {}
 
     # --- favourites -----------------------------------------------------------------------
 
@@ -90,7 +93,10 @@ class Curator:
         """Every board, by name (ignoring case)."""
         found = []
         for obj in self.store.list_shared(BOARDS_DIR):
-            board = self._read_board(obj.key[len(BOARDS_DIR) :].removesuffix(".json"))
+            tag = (obj.key[len(BOARDS_DIR) :].removesuffix(".json"), obj.version)
+            if tag not in self._records or not obj.version:
+                self._records[tag] = self._read_board(tag[0])
+            board = self._records[tag]
             if board is not None:
                 found.append(board)
         return sorted(found, key=lambda b: b.name.casefold())
@@ -170,13 +176,25 @@ class Curator:
         """The board's image ids, newest first (one LIST per 1,000)."""
         return self._ids_under(self._items_dir(board))
 
-    def memberships(self) -> dict[str, list[str]]:
-        """image id → the names of the boards it is on (one LIST per board)."""
+    def items_by_board(self) -> dict[str, list[str]]:
+        """board id → its image ids, newest first: one LIST per 1,000 for every board."""
         found: dict[str, list[str]] = {}
-        for board in self.boards():
-            for image_id in self.images_on(board):
-                found.setdefault(image_id, []).append(board.name)
-        return found
+        for obj in self.store.list_shared(BOARD_ITEMS_DIR):
+            board_id, _, image_id = obj.key[len(BOARD_ITEMS_DIR) :].partition("/")
+            if is_image_id(image_id):
+                found.setdefault(board_id, []).append(image_id)
+        return {board_id: sorted(ids) for board_id, ids in found.items()}
+
+    def memberships(self) -> dict[str, list[str]]:
+        """image id → the names of the boards it is on (the boards, then every board's items:
+        a LIST each)."""
+        names = {board.id: board.name for board in self.boards()}
+        found: dict[str, list[str]] = {}
+        for board_id, ids in self.items_by_board().items():
+            for image_id in ids:
+                if board_id in names:  # (items of a board deleted meanwhile are left out)
+                    found.setdefault(image_id, []).append(names[board_id])
+        return {i: sorted(n, key=str.casefold) for i, n in found.items()}
 
     # --- helpers --------------------------------------------------------------------------
 

@@ -17,11 +17,22 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from gallery_kit.errors import GalleryError, StorageError
 from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import ImageRecord, extension_for
+
+
+class Sink(Protocol):
+    """Where a ZIP is streamed: a file, or an upload (it need not seek)."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
 
 #: One image's line in the manifests (the command line's ``--json`` fields).
 Row = dict[str, Any]
@@ -109,16 +120,40 @@ def _zip_at(out: Path) -> Iterator[Put]:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".zip")
     try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
-
-            def put(name: str, data: bytes, compress: bool) -> None:
-                zf.writestr(name, data, zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED)
-
+        with os.fdopen(fd, "wb") as raw, _zip_into(raw) as put:
             yield put
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def _zip_into(raw: Sink) -> Iterator[Put]:
+    """A ZIP written to ``raw``, which need not seek (an upload streams it part by part)."""
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
+
+        def put(name: str, data: bytes, compress: bool) -> None:
+            zf.writestr(name, data, zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED)
+
+        yield put
+
+
+def export_zip_stream(
+    records: list[ImageRecord],
+    read_original: Callable[[ImageRecord], bytes],
+    row_of: Callable[[ImageRecord], Row],
+    raw: Sink,
+    name: str,
+    progress: Progress = quiet,
+) -> ExportReport:
+    """The same ZIP as :func:`export`, written to a stream (the dashboard's download: a
+    multipart upload to S3, or a file the server hands out). ``name`` is what the report
+    calls it."""
+    report = ExportReport(Path(name))
+    with _zip_into(raw) as put:
+        _write(records, read_original, row_of, put, report, progress)
+    return report
 
 
 def _manifests(rows: list[Row]) -> tuple[bytes, bytes]:

@@ -45,6 +45,8 @@ INDEX_DIR = ROOT + "index/"
 CHANGES_DIR = ROOT + "index-changes/"
 #: Images in the trash: a marker each, holding when and the record (see gallery_kit.trash).
 TRASH_DIR = ROOT + "trash/"
+#: ZIP files made for a download (removed a day later).
+EXPORTS_DIR = ROOT + "exports/"
 #: The shared, rebuildable catalog: Parquet segments and the manifest naming them.
 CATALOG_DIR = ROOT + "catalog/"
 #: S3 keys are at most 1,024 bytes of UTF-8; a summary is shortened to fit.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -74,6 +75,22 @@ class Trash:
         """What is in the trash, newest image first."""
         found = (self._read(obj.key) for obj in self.store.list_shared(TRASH_DIR))
         return sorted((t for t in found if t is not None), key=lambda t: t.record.id)
+
+    def page(
+        self, *, cursor: str | None = None, limit: int = 24
+    ) -> tuple[list[Trashed], str | None, int]:
+        """One page of the trash, newest image first: one LIST per 1,000 and the page's markers
+        read side by side (what a page of the gallery costs). Also the next cursor and the
+        total in the trash."""
+        keys = sorted(o.key for o in self.store.list_shared(TRASH_DIR))
+        total = len(keys)
+        if cursor:
+            keys = [k for k in keys if k > self._key(check_image_id(cursor))]
+        chunk = keys[:limit]
+        with ThreadPoolExecutor(8, thread_name_prefix="gk-trash") as pool:
+            found = [t for t in pool.map(self._read, chunk) if t is not None]
+        following = found[-1].record.id if found and len(keys) > limit else None
+        return found, following, total
 
     def _read(self, key: str) -> Trashed | None:
         """One trash marker; None when it is missing (restored meanwhile) or not ours."""

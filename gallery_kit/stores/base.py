@@ -76,6 +76,8 @@ class SharedObject:
     key: str
     size: int
     last_modified: datetime
+    #: Changes whenever the object is written (S3's ETag; a file's mtime in nanoseconds).
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +204,32 @@ class ImageStore(Protocol):
     def delete_shared(self, keys: list[str]) -> None:
         """Remove these (missing ones are fine)."""
         ...
+
+    # --- downloads --------------------------------------------------------------------------
+
+    def open_export(self, name: str, filename: str) -> ExportFile:
+        """A new file ``exports/<name>`` (written as a stream), downloaded as ``filename``."""
+        ...
+
+    def expire_exports(self, now: datetime | None = None) -> int:
+        """Remove exports older than a day; how many."""
+        ...
+
+
+class ExportFile(Protocol):
+    """A stream that becomes one stored file at :meth:`commit` (and nothing at :meth:`abort`)."""
+
+    size: int
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def commit(self) -> str | None:
+        """Done: a URL the browser downloads it from, or None where the server hands the file
+        out itself (the local folder store)."""
+        ...
+
+    def abort(self) -> None: ...

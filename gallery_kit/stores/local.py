@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gallery_kit.errors import ImageNotFound, StorageError
 from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import (
     CHANGES_DIR,
+    EXPORTS_DIR,
     META_DIR,
     ROOT,
     TRASH_DIR,
@@ -30,7 +31,7 @@ from gallery_kit.records import (
     record_to_json,
     thumbnail_key,
 )
-from gallery_kit.stores._files import write_atomic
+from gallery_kit.stores._files import FileStream, write_atomic
 from gallery_kit.stores.base import (
     IMAGE_EXTENSIONS,
     Change,
@@ -289,10 +290,33 @@ class LocalStore:
                 if key.startswith(prefix) and not name.startswith("."):
                     stat = path.stat()
                     found.append(
-                        SharedObject(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
+                        SharedObject(
+                            key,
+                            stat.st_size,
+                            datetime.fromtimestamp(stat.st_mtime, UTC),
+                            str(stat.st_mtime_ns),
+                        )
                     )
         return sorted(found, key=lambda o: o.key)
 
     def delete_shared(self, keys: list[str]) -> None:
         for key in keys:
             self._path(key).unlink(missing_ok=True)
+
+    # --- downloads --------------------------------------------------------------------------
+
+    def open_export(self, name: str, filename: str) -> FileStream:
+        """``exports/<name>`` in the store's folder; ``gallery-kit serve`` hands it out."""
+        del filename  # the server names the download
+        return FileStream(self._path(EXPORTS_DIR + name))
+
+    def export_path(self, name: str) -> Path | None:
+        """The finished export ``name`` (what the server hands out), or None."""
+        path = self._path(EXPORTS_DIR + name)
+        return path if path.is_file() else None
+
+    def expire_exports(self, now: datetime | None = None) -> int:
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=1)
+        old = [o.key for o in self.list_shared(EXPORTS_DIR) if o.last_modified < cutoff]
+        self.delete_shared(old)
+        return len(old)

@@ -40,6 +40,7 @@ from gallery_kit.stores.base import (
     Page,
 )
 from gallery_kit.stores.s3_client import map_s3_error, s3_client
+from gallery_kit.stores.s3_exports import ExportObjects
 from gallery_kit.stores.s3_scans import WholeGalleryScans
 from gallery_kit.stores.s3_shared import SharedObjects
 
@@ -54,7 +55,7 @@ _CACHE_SIZE = 4096
 IMMUTABLE = "private, max-age=31536000, immutable"
 
 
-class S3Store(WholeGalleryScans, SharedObjects):
+class S3Store(WholeGalleryScans, SharedObjects, ExportObjects):
     """Images in ``s3://bucket/prefix``. The client is shared across threads, as boto3 advises."""
 
     def __init__(

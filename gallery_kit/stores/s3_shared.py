@@ -120,7 +120,9 @@ class SharedObjects:
             ):
                 for obj in page.get("Contents", []):
                     key = obj["Key"][len(self.prefix) :]
-                    found.append(SharedObject(key, obj["Size"], obj["LastModified"]))
+                    found.append(
+                        SharedObject(key, obj["Size"], obj["LastModified"], obj.get("ETag", ""))
+                    )
         except (ClientError, BotoCoreError) as exc:
             raise map_s3_error(exc, self.bucket, prefix, "ListBucket") from exc
         return found

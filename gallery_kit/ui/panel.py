@@ -126,6 +126,11 @@ class GenerationPanel:
             layout=w.Layout(width="100%", height="38px"),
         )
         self.generate.add_class("gk-generate")
+        # New images join this board (the app fills in the boards as they are read).
+        self.into = w.Dropdown(
+            options=[("No board", "")], value="", description="Into", layout=wide()
+        )
+        self.into.add_class("gk-generate-into")
 
         self.box = w.VBox(
             [
@@ -142,6 +147,7 @@ class GenerationPanel:
                 self.seed,
                 advanced,
                 self.cost,
+                self.into,
                 self.generate,
             ],
             layout=w.Layout(width="340px", min_width="300px", padding="0 12px 0 0"),
@@ -156,6 +162,14 @@ class GenerationPanel:
             widget.observe(self._update_cost, "value")
         self._update_model()
         self._update_count()
+
+    def set_boards(self, boards: list[tuple[str, str]]) -> None:
+        """The "Into" choices: (name, board id); a board deleted meanwhile falls back to none."""
+        options = [("No board", ""), *boards]
+        if list(self.into.options) != options:
+            keep = self.into.value if any(v == self.into.value for _n, v in options) else ""
+            self.into.options = options
+            self.into.value = keep
 
     def set_model_states(self, states: dict[str, tuple[str, str]]) -> None:
         """Mark each model's lifecycle state ({model id: (status, region)}) in the picker.
