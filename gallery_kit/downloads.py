@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gallery_kit.errors import GalleryError
-from gallery_kit.export import export_zip_stream
+from gallery_kit.export import Row, export_zip_stream
 from gallery_kit.gallery import Gallery
 from gallery_kit.progress import Progress, quiet
+from gallery_kit.records import ImageRecord
 from gallery_kit.rows import CurationFields, record_json
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,30 @@ class Download:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """What a download will hold, read when it was asked for (later stars do not change it)."""
+
+    records: list[ImageRecord]
+    rows: dict[str, Row]
+
+
+def plan_download(gallery: Gallery, ids: list[str]) -> Planned:
+    """The records and manifest rows of ``ids``; ImageNotFound before anything is written."""
+    records = [gallery.get(i) for i in ids]
+    fields = CurationFields(gallery)
+    return Planned(records, {r.id: record_json(gallery, r, **fields.of(r.id)) for r in records})
+
+
 def make_download(
-    gallery: Gallery, ids: list[str], progress: Progress = quiet, now: datetime | None = None
+    gallery: Gallery,
+    ids: list[str] | Planned,
+    progress: Progress = quiet,
+    now: datetime | None = None,
 ) -> Download:
     """A ZIP of ``ids`` (originals + manifests), stored where the browser can fetch it."""
-    records = [gallery.get(i) for i in ids]  # ImageNotFound before anything is written
-    fields = CurationFields(gallery)
+    plan = ids if isinstance(ids, Planned) else plan_download(gallery, ids)
+    records = plan.records
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     name = f"{stamp}-{secrets.token_urlsafe(12)}.zip"
     filename = f"gallery-{len(records)}-images-{stamp}.zip"
@@ -57,7 +76,7 @@ def make_download(
         report = export_zip_stream(
             records,
             gallery.read_original,
-            lambda r: record_json(gallery, r, **fields.of(r.id)),
+            lambda r: plan.rows[r.id],
             sink,
             filename,
             progress,

@@ -165,6 +165,13 @@ class TrashActions:
         for image_id in ids:
             self._searcher.forget(image_id)
 
+    def empty_trash(self) -> list[str]:
+        """Delete for good everything in the trash; the ids."""
+        gone = self.trash_bin.empty()
+        for image_id in gone:
+            self._searcher.forget(image_id)
+        return gone
+
     def purge_old_trash(self) -> list[str]:
         """Delete for good what has been in the trash longer than GALLERY_TRASH_DAYS: what a
         dashboard's kernel does after its first page (any server may; twice is harmless)."""

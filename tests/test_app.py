@@ -13,7 +13,9 @@ import pytest
 from comm.base_comm import BaseComm
 
 from gallery_kit import Gallery, GenerationRequest, load_settings
-from gallery_kit.ui.app import GalleryApp, error_page
+from gallery_kit.ui.app import GalleryApp
+from gallery_kit.ui.messages import error_page
+from gallery_kit.ui.routes import route
 from tests.support.bedrock import Reply
 
 CORE = "stability.stable-image-core-v1:1"
@@ -73,7 +75,7 @@ def app(gallery: Gallery) -> Iterator[GalleryApp]:
 
 
 def send(app: GalleryApp, **msg: object) -> None:
-    app._on_grid_msg(app.grid, msg, [])
+    route(app, msg)
 
 
 def generate(app: GalleryApp, prompt: str, **settings: object) -> None:
@@ -152,9 +154,12 @@ def test_lightbox_reuse_and_delete(app: GalleryApp, gallery: Gallery) -> None:
     assert app.panel.negative.value == "blur"
     assert app.grid.detail == {}
 
+    # Delete moves it to the trash (restorable), with an Undo offered.
     send(app, type="delete", id=image_id)
     wait_for(lambda: all(item["id"] != image_id for item in app.grid.items))
     assert gallery.page().records == []
+    assert [t.record.id for t in gallery.trash_bin.items()] == [image_id]
+    assert app.grid.toast["undo"] == [image_id]
 
 
 def test_thumbnails_travel_once_and_again_only_when_the_page_asks(

@@ -22,6 +22,7 @@ import pytest
 from gallery_kit import Gallery, GenerationRequest, load_settings
 from gallery_kit.errors import GalleryError
 from gallery_kit.records import INDEX_DIR, meta_key
+from gallery_kit.ui.routes import route
 from tests.support.bedrock import BedrockEndpoint
 from tests.support.faults import FaultyProxy
 
@@ -238,7 +239,7 @@ def test_four_sessions_generate_at_once(
     try:
         for app in apps:
             wait_for(lambda app=app: len(app.grid.items) == 24)
-            app._on_grid_msg(app.grid, {"type": "load_more"}, [])
+            route(app, {"type": "load_more"})
             wait_for(lambda app=app: len(app.grid.items) == 40)
             assert {item["id"] for item in app.grid.items} == set(ids)
     finally:

@@ -6,8 +6,9 @@ May import the service and the core; never boto3 or the CLI. Nothing but the not
 ``gallery_kit.GalleryApp``, lazily) imports it.
 """
 
-from gallery_kit.ui.app import GalleryApp, error_page
+from gallery_kit.ui.app import GalleryApp
 from gallery_kit.ui.grid import GalleryGrid
+from gallery_kit.ui.messages import error_page
 from gallery_kit.ui.panel import GenerationPanel
 
 __all__ = ["GalleryApp", "GalleryGrid", "GenerationPanel", "error_page"]

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as w
@@ -20,14 +21,17 @@ from gallery_kit.bedrock.families import MODELS
 from gallery_kit.bedrock.routing import available_operations
 from gallery_kit.errors import GalleryError, InvalidRequest
 from gallery_kit.gallery import Gallery
-from gallery_kit.records import ImageRecord, is_image_id
+from gallery_kit.records import ImageRecord
 from gallery_kit.search.searcher import Filters
+from gallery_kit.ui.curate import TRASH
+from gallery_kit.ui.curate_actions import CurationActions
 from gallery_kit.ui.feed import PAGE_SIZE, Feed
 from gallery_kit.ui.grid import GalleryGrid
 from gallery_kit.ui.lightbox import lightbox_detail
-from gallery_kit.ui.messages import Messages, unexpected
+from gallery_kit.ui.messages import Messages, error_page, unexpected
 from gallery_kit.ui.paid import PaidActions, PaidCalls
 from gallery_kit.ui.panel import GenerationPanel
+from gallery_kit.ui.routes import route
 from gallery_kit.ui.search_bar import SearchBar
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             else 10
         )
         self._io_pool = ThreadPoolExecutor(2, thread_name_prefix="gk-io")
+        # Stars, boards, trash, Undo: one at a time, in the order the user acted.
+        self._curation_pool = ThreadPoolExecutor(1, thread_name_prefix="gk-curate")
         self.feed = Feed(gallery)
         self._poll_busy = threading.Lock()
         self._last_outbox_try = 0.0
@@ -103,6 +109,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.search = SearchBar()
         self.filter = self.search.text
         self.grid = GalleryGrid(poll_ms=poll_ms, empty_text="Loading…")
+        self.curate = CurationActions(self)
         self.actions = PaidActions(
             gallery, self.panel, self.grid, self.messages, self.paid, open_image=self.open_image
         )
@@ -125,7 +132,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.search.on_change(
             lambda filters: self._io_pool.submit(self._guard, self.apply_search, filters)
         )
-        self.grid.on_msg(self._on_grid_msg)
+        self.grid.on_msg(lambda _w, content, _b: route(self, content))
         gallery.warm()
         self._io_pool.submit(self._guard, self._start)
 
@@ -217,7 +224,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             self.gallery.sync_outbox()
         except GalleryError as exc:
             log.info("outbox not flushed at start: %s", exc)
-        self._reload()
+        self.curate.start()
+        self.reload()
         self.gallery.purge_old_trash()  # past GALLERY_TRASH_DAYS; after the first page
         try:
             report = self.gallery.adopt_foreign()
@@ -234,13 +242,13 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 )
             )
         if report.adopted:
-            self._poll()
+            self.poll()
 
-    def _reload(self) -> None:
+    def reload(self) -> None:
         self.feed.reset()
-        self._load_more()
+        self.load_more()
 
-    def _load_more(self) -> None:
+    def load_more(self) -> None:
         self.grid.loading = True
         try:
             problems = self.feed.load_more()
@@ -248,16 +256,16 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 self.show_warning(problems[:3])
         finally:
             self.grid.loading = False
-            self._publish()
+            self.publish()
 
     def _add_new(self, records: list[ImageRecord]) -> None:
-        self.feed.add_new(records)
-        self._publish()
+        self.feed.add_new(records, joined=self.curate.joined(records))
+        self.publish()
 
-    def _publish(self) -> None:
+    def publish(self) -> None:
         """Send the visible tiles to the browser, then the thumbnails it does not have yet."""
         self.search.show_count(self.feed.total)
-        items = self.feed.items()
+        items = self.feed.items(self.curate.curation.seen.favorites)
         self.grid.items = items
         self.grid.has_more = self.feed.has_more
         if not items:
@@ -281,67 +289,70 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
     # --- search -------------------------------------------------------------------------
 
     def apply_search(self, filters: Filters) -> None:
-        """Show what ``filters`` match in the whole gallery (or the live feed when empty)."""
+        """Show what ``filters`` match in the view picked (all images, favourites, a board;
+        the live feed when nothing narrows it), or the trash."""
+        curation = self.curate.curation
+        filters = replace(filters, only=curation.only())
+        trash = self.gallery.trash_bin if curation.view == TRASH else None
         try:
-            self.feed.set_search(filters)
+            self.feed.set_search(filters, trash)
         except InvalidRequest as exc:
             self.show_error(str(exc))
             return
         self.show_error(None)
-        self._load_more()
+        self.load_more()
+
+    def matching_ids(self) -> list[str]:
+        """Every id the view and search match (not only the pages loaded), newest first."""
+        if self.feed.trash is not None:
+            return [t.record.id for t in self.feed.trash.items()]
+        filters = replace(self.search.filters(), only=self.curate.curation.only())
+        found: list[str] = [r.id for r in self.gallery.pending()] if not self.feed.limited else []
+        cursor = None
+        while True:
+            summaries, cursor, _ = self.gallery.search_summaries(filters, cursor=cursor, limit=1000)
+            found += [s.id for s in summaries]
+            if cursor is None:
+                return sorted(set(found))
 
     def apply_filter(self, text: str) -> None:
         """The search box's words with the bar's other filters."""
         current = self.search.filters()
         self.apply_search(Filters(text, current.model, None, current.since, current.until))
 
-    # --- messages from the grid ---------------------------------------------------------
+    # --- messages from the grid (gallery_kit/ui/routes.py) ------------------------------
 
-    def _on_grid_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        image_id = content.get("id")
-        if image_id is not None and not (isinstance(image_id, str) and is_image_id(image_id)):
-            return  # ids are validated before they reach a key or a path
-        if kind == "ready":
-            # The view rendered: send the whole state again. An update sent from a worker
-            # thread while the page was still starting can be lost, and traitlets only sends
-            # a value again when it changes (seen as ~1 page view in 25 stuck on "Loading…").
-            self.grid.send_state()
-            visible = [item.id for item in self.feed.visible()]
-            self._io_pool.submit(self._guard, lambda: self._send_thumbnails(visible, again=True))
-        elif kind == "close":
-            self.grid.detail = {}
-        elif kind == "open" and image_id:
-            self._io_pool.submit(self._guard, self.open_image, image_id)
-        elif kind == "step" and image_id:
-            self._io_pool.submit(self._guard, self._step, image_id, int(content.get("by", 1)))
-        elif kind == "reuse" and image_id:
-            self._io_pool.submit(self._guard, self.reuse, image_id)
-        elif kind == "delete" and image_id:
-            self._io_pool.submit(self._guard, self.delete, image_id)
-        elif kind == "operation" and image_id:
-            params = content.get("params")
-            self.run_operation(
-                image_id, str(content.get("name")), params if isinstance(params, dict) else {}
-            )
-        elif kind == "load_more":
-            self._io_pool.submit(self._guard, self._load_more)
-        elif kind == "poll":
-            self._io_pool.submit(self._guard, self._poll)
-        elif kind == "thumb_error" and image_id:
-            # Fetched again from the store, once (the page asks only once per image).
-            self.feed.forget_thumb(image_id)
-            self.gallery.forget_thumbnail(image_id)
-            self._io_pool.submit(self._guard, lambda: self._send_thumbnails([image_id], again=True))
+    def run(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """``fn(*args)`` on the worker thread, failures shown in the page."""
+        return self._io_pool.submit(self._guard, fn, *args)
+
+    def run_in_order(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """``fn(*args)`` after the curation actions sent before it."""
+        return self._curation_pool.submit(self._guard, fn, *args)
+
+    def on_ready(self) -> None:
+        # The view rendered: send the whole state again. An update sent from a worker thread
+        # while the page was still starting can be lost, and traitlets only sends a value
+        # again when it changes (seen as ~1 page view in 25 stuck on "Loading…").
+        self.grid.send_state()
+        visible = [item.id for item in self.feed.visible()]
+        self.run(lambda: self._send_thumbnails(visible, again=True))
+
+    def thumb_failed(self, image_id: str) -> None:
+        """Fetched again from the store, once (the page asks only once per image)."""
+        self.feed.forget_thumb(image_id)
+        self.gallery.forget_thumbnail(image_id)
+        self._send_thumbnails([image_id], again=True)
 
     def open_image(self, image_id: str) -> None:
         record = self.gallery.get(image_id)
         reasons = available_operations(self.gallery.default_model_id, offline=self.gallery.offline)
-        self.grid.detail = lightbox_detail(self.gallery, record, reasons)
+        self.grid.detail = {
+            **lightbox_detail(self.gallery, record, reasons),
+            **self.curate.lightbox_extras(image_id),
+        }
 
-    def _step(self, image_id: str, by: int) -> None:
+    def step(self, image_id: str, by: int) -> None:
         visible = [r.id for r in self.feed.visible()]
         if image_id in visible:
             index = visible.index(image_id) + by
@@ -357,14 +368,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.grid.detail = {}
         self._set_status(f"Settings of {record.id} loaded (seed {record.seed}).")
 
-    def delete(self, image_id: str) -> None:
-        self.gallery.delete(image_id)
-        self.feed.remove(image_id)
-        self.grid.detail = {}
-        self._publish()
-        self._set_status(f"Deleted {image_id}.")
-
-    def _poll(self) -> None:
+    def poll(self) -> None:
         """Show images other users stored since we last looked (and retry the outbox)."""
         if not self._poll_busy.acquire(blocking=False):
             return
@@ -376,24 +380,13 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
                 if report.uploaded:
                     self._set_status(f"Uploaded {len(report.uploaded)} waiting image(s).")
             self.feed.merge_fresh()
-            self._publish()
+            self.curate.poll()
+            self.publish()
         finally:
             self._poll_busy.release()
 
     def close(self) -> None:
         self.paid.close()
         self._io_pool.shutdown(wait=False, cancel_futures=True)
+        self._curation_pool.shutdown(wait=False, cancel_futures=True)
         super().close()
-
-
-def error_page(message: str) -> w.Widget:
-    """What the dashboard shows when it cannot start (e.g. a broken setting)."""
-    error = w.HTML(html.escape(message))
-    error.add_class("gk-error")
-    title = w.HTML(
-        '<div class="gk-title">Image gallery</div>'
-        "<p>The gallery could not start. Fix the setting below and reload.</p>"
-    )
-    box = w.VBox([title, error])
-    box.add_class("gk-app")
-    return box

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord, ImageSummary, created_at_of
 from gallery_kit.search.query import Query, origin
 from gallery_kit.search.searcher import Filters
+from gallery_kit.trash import Trash
 from gallery_kit.ui.edit_forms import OPERATION_NAMES
 from gallery_kit.ui.lightbox import caption
 
@@ -46,7 +48,9 @@ class Feed:
         self.filter = ""
         #: The search shown instead of the live feed (None: the live feed).
         self.search: Filters | None = None
-        #: How many images the search matches in the whole gallery.
+        #: The trash shown instead (its own pages; the search does not apply).
+        self.trash: Trash | None = None
+        #: How many images the search matches in the whole gallery (or the trash holds).
         self.total: int | None = None
         self._thumbs: OrderedDict[str, bytes] = OrderedDict()
         self._thumb_bytes = 0
@@ -61,7 +65,7 @@ class Feed:
             self._items, self._ids = [], set()
             self._cursor, self._exhausted = None, False
             self.total = None
-            if self.search is None:
+            if self.search is None and self.trash is None:
                 for record in self.gallery.pending():
                     self._remember(ImageSummary.of(record), at_end=True)
 
@@ -83,11 +87,15 @@ class Feed:
         problems the store reported (unreadable objects)."""
         if self._exhausted:
             return []
-        if self.search is not None:
+        problems: list[str] = []
+        total: int | None
+        if self.trash is not None:
+            trashed, cursor, total = self.trash.page(cursor=self._cursor, limit=PAGE_SIZE)
+            summaries = [ImageSummary.of(t.record) for t in trashed]
+        elif self.search is not None:
             summaries, cursor, total = self.gallery.search_summaries(
                 self.search, cursor=self._cursor, limit=PAGE_SIZE
             )
-            problems: list[str] = []
         else:
             listing = self.gallery.listing(cursor=self._cursor, limit=PAGE_SIZE)
             summaries, cursor, total = listing.summaries, listing.next_cursor, None
@@ -100,17 +108,31 @@ class Feed:
             self.total = total
         return problems
 
-    def set_search(self, filters: Filters) -> None:
-        """Show what ``filters`` match in the whole gallery (nothing set: the live feed again).
-        A malformed filter raises InvalidRequest and changes nothing."""
-        search = None if filters.parsed().empty else filters
+    def set_search(self, filters: Filters, trash: Trash | None = None) -> None:
+        """Show what ``filters`` match in the whole gallery (nothing set: the live feed again;
+        ``filters.only``: among those ids), or the ``trash``. A malformed filter raises
+        InvalidRequest and changes nothing."""
+        search = None if filters.parsed().empty and filters.only is None else filters
         with self._lock:
             self.search = search
+            self.trash = trash
             self.filter = filters.query.strip()
         self.reset()
 
-    def add_new(self, records: list[ImageRecord]) -> None:
+    @property
+    def limited(self) -> bool:
+        """Whether this view is a chosen set (favourites, a board) or the trash."""
+        return self.trash is not None or (self.search is not None and self.search.only is not None)
+
+    def add_new(self, records: list[ImageRecord], *, joined: bool = False) -> None:
+        """This session's new images, first where they belong in the view. In a chosen set
+        (favourites, a board) only when they ``joined`` it; never in the trash."""
         with self._lock:
+            if self.trash is not None or (self.limited and not joined):
+                return
+            if self.search is not None and self.search.only is not None:
+                only = self.search.only | {r.id for r in records}
+                self.search = replace(self.search, only=only)
             query = self.search.parsed() if self.search is not None else None
             for record in reversed(records):  # records[0] ends up first
                 if query is None or _matches(query, record):
@@ -131,6 +153,8 @@ class Feed:
 
     def merge_fresh(self) -> int:
         """Add images stored by others since the first page was read; return how many."""
+        if self.trash is not None:
+            return 0  # the app reloads the trash when its count changes
         if self.search is not None:
             return self._merge_fresh_matches()
         fresh: list[ImageSummary] = []
@@ -198,7 +222,7 @@ class Feed:
             _, dropped = self._thumbs.popitem(last=False)
             self._thumb_bytes -= len(dropped)
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self, favorites: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
         """The grid's tiles for what is visible now (thumbnails travel separately)."""
         return [
             {
@@ -208,6 +232,7 @@ class Feed:
                 "pending": self.gallery.is_pending(item.id),
                 "transparent": item.operation == "remove-background",
                 "badge": badge(item),
+                "favorite": item.id in favorites,
             }
             for item in self.visible()
         ]

@@ -14,8 +14,8 @@ _HERE = Path(__file__).parent
 class GalleryGrid(anywidget.AnyWidget):
     """Thumbnails newest first, "Load more", and a lightbox for the image ``detail`` names.
 
-    The browser sends ``{"type": ...}`` messages (open, close, load_more, reuse, delete, poll,
-    step, operation, thumb_error, ready); :class:`~gallery_kit.ui.app.GalleryApp` answers them.
+    The browser sends ``{"type": ...}`` messages (see :mod:`gallery_kit.ui.routes`), which
+    :class:`~gallery_kit.ui.app.GalleryApp` answers.
     """
 
     _esm = _HERE / "grid.js"
@@ -32,6 +32,16 @@ class GalleryGrid(anywidget.AnyWidget):
     detail = traitlets.Dict().tag(sync=True)
     #: How often the page asks for other users' new images (0 = never).
     poll_ms = traitlets.Int(5000).tag(sync=True)
+    #: The picker above the grid: [{key, label, count, board?}] and the key shown.
+    views = traitlets.List(traitlets.Dict()).tag(sync=True)
+    view = traitlets.Unicode("all").tag(sync=True)
+    #: A short notice with an optional Undo: {seq, text, undo: [ids]}; {} for none.
+    toast = traitlets.Dict().tag(sync=True)
+    #: The ZIP being built or ready: {seq, state: building|ready|failed, done, total, url,
+    #: filename, text}; {} for none.
+    download = traitlets.Dict().tag(sync=True)
+    #: Images side by side: {items: [{id, src, prompt}], rows: [{label, values, differ}]}.
+    compare = traitlets.Dict().tag(sync=True)
 
     def send_thumbnails(self, thumbnails: list[tuple[str, bytes]]) -> None:
         """WebP bytes by id; the page turns them into blob: URLs for the tiles."""

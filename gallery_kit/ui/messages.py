@@ -82,3 +82,16 @@ class Messages:
     def show_warning(self, messages: list[str]) -> None:
         self.warning.value = "<br>".join(html.escape(m) for m in messages)
         self.warning.layout.display = "block" if messages else "none"
+
+
+def error_page(message: str) -> w.Widget:
+    """What the dashboard shows when it cannot start (e.g. a broken setting)."""
+    error = w.HTML(html.escape(message))
+    error.add_class("gk-error")
+    title = w.HTML(
+        '<div class="gk-title">Image gallery</div>'
+        "<p>The gallery could not start. Fix the setting below and reload.</p>"
+    )
+    box = w.VBox([title, error])
+    box.add_class("gk-app")
+    return box
