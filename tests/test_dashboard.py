@@ -14,9 +14,8 @@ import shutil
 import uuid
 
 import pytest
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from gallery_kit.errors import ImageNotFound
 from tests.support.bedrock import Reply
 from tests.support.browser import (
     DOCS_SCREENSHOT,
@@ -188,34 +187,22 @@ def test_lightbox_reuse_download_and_delete(offline_app: ServedApp, dash_page: P
     assert (again.seed, again.prompt) == (4242, long_prompt)
     assert gallery.read_original(again) == original
 
-    # Delete: cancelling the browser's confirmation keeps the image…
+    # Delete moves it to the trash at once (no dialog: an Undo is offered instead), and the
+    # lightbox goes on to the next image.
     _open_lightbox(page, record.id)
-    page.once("dialog", lambda dialog: dialog.dismiss())
     box.locator(".gk-delete").click()
-    box.locator(".gk-close").click()  # answered after the kernel saw any message sent before
-    expect(box).to_be_hidden()
-    expect(page.locator(f'{THUMBS}[data-id="{record.id}"]')).to_have_count(1)
-    assert gallery.get(record.id).id == record.id
-
-    # …and accepting it deletes the image from the grid and from the store.
-    _open_lightbox(page, record.id)
-    dialogs: list[str] = []
-
-    def accept(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.once("dialog", accept)
-    box.locator(".gk-delete").click()
-    expect(box).to_be_hidden()
     expect(page.locator(f'{THUMBS}[data-id="{record.id}"]')).to_have_count(0)
-    expect(page.locator(".gk-status")).to_contain_text(f"Deleted {record.id}.")
-    assert len(dialogs) == 1
-    assert "Delete" in dialogs[0]
-    with pytest.raises(ImageNotFound):
-        offline_app.gallery().get(record.id)
+    expect(page.locator(".gk-undo")).to_contain_text("Moved 1 image to the trash")
+    expect(box.locator(".gk-lightbox-panel")).not_to_have_attribute("data-id", record.id)
     assert record.id not in store_ids(offline_app.gallery())
+    assert record.id in [t.record.id for t in offline_app.gallery().trash_bin.items()]
+    # Undo puts it back, everywhere.
+    page.locator(".gk-undo .gk-undo-button").click()
+    expect(page.locator(f'{THUMBS}[data-id="{record.id}"]')).to_have_count(1)
+    assert record.id in store_ids(offline_app.gallery())
     assert again.id in thumb_ids(page)
+    box.locator(".gk-close").click()
+    expect(box).to_be_hidden()
 
 
 def test_filter_narrows_the_grid_by_prompt_text(offline_app: ServedApp, dash_page: Page) -> None:

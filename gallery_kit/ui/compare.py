@@ -42,6 +42,15 @@ def compare_detail(gallery: Gallery, records: list[ImageRecord]) -> dict[str, An
         if any(values):
             rows.append({"label": label, "values": values, "differ": len(set(values)) > 1})
     return {
-        "items": [{"id": r.id, "src": image_src(gallery, r), "prompt": r.prompt} for r in records],
+        "items": [
+            {
+                "id": r.id,
+                "src": image_src(gallery, r),
+                "prompt": r.prompt,
+                "width": r.width,
+                "height": r.height,
+            }
+            for r in records
+        ],
         "rows": rows,
     }

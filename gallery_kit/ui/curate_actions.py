@@ -224,7 +224,10 @@ class CurationActions:
                     grid.download = {**grid.download, "done": done}
 
             made = make_download(self.gallery, plan, progress)
-            text = f"ZIP ready: {_count(made.images)}, {made.bytes / 1e6:.1f} MB."
+            size = (
+                f"{made.bytes / 1e6:.1f} MB" if made.bytes >= 1e6 else f"{made.bytes / 1e3:.0f} KB"
+            )
+            text = f"ZIP ready: {_count(made.images)}, {size}."
             if made.problems:
                 text += f" Left out {len(made.problems)}: {made.problems[0]}"
             grid.download = {
