@@ -10,7 +10,7 @@ import json
 import zipfile
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from gallery_kit.curation import Curator
 from gallery_kit.export import file_name
@@ -33,11 +33,11 @@ PICKER = ".gk-board-picker"
 BAR = ".gk-selection-bar"
 
 
-def tile(page: Page, image_id: str) -> object:
+def tile(page: Page, image_id: str) -> Locator:
     return page.locator(f'{THUMBS}[data-id="{image_id}"]')
 
 
-def view_button(page: Page, label: str) -> object:
+def view_button(page: Page, label: str) -> Locator:
     return page.locator(f"{PICKER} .gk-view", has_text=label)
 
 
@@ -105,8 +105,8 @@ def test_stars_boards_multiselect_trash_and_undo(
     # Move to trash from the selection bar; Undo brings them back.
     view_button(page, "All images").click()
     expect(page.locator(THUMBS)).to_have_count(6)
-    tile(page, ids[2]).locator(".gk-select").click(force=True)  # type: ignore[attr-defined]
-    tile(page, ids[3]).locator(".gk-select").click(force=True)  # type: ignore[attr-defined]
+    tile(page, ids[2]).locator(".gk-select").click(force=True)
+    tile(page, ids[3]).locator(".gk-select").click(force=True)
     expect(page.locator(f"{BAR} .gk-selection-count")).to_have_text("2 selected")
     page.locator(f"{BAR} .gk-sel-trash").click()
     expect(page.locator(THUMBS)).to_have_count(4)
@@ -118,14 +118,14 @@ def test_stars_boards_multiselect_trash_and_undo(
     assert set(ids[2:4]) <= set(store_ids(gallery))
 
     # Trash again, then the Trash view restores one.
-    tile(page, ids[5]).locator(".gk-select").click(force=True)  # type: ignore[attr-defined]
+    tile(page, ids[5]).locator(".gk-select").click(force=True)
     page.locator(f"{BAR} .gk-sel-trash").click()
     expect(page.locator(THUMBS)).to_have_count(5)
     view_button(page, "Trash").click()
     expect(page.locator(".gk-trash-view")).to_be_visible()
     expect(page.locator(THUMBS)).to_have_count(1)
     shot(page, "trash")
-    tile(page, ids[5]).locator(".gk-select").click(force=True)  # type: ignore[attr-defined]
+    tile(page, ids[5]).locator(".gk-select").click(force=True)
     page.locator(f"{BAR} .gk-sel-restore").click()
     expect(page.locator(THUMBS)).to_have_count(0)
     view_button(page, "All images").click()
@@ -170,9 +170,7 @@ def test_keyboard_culling_and_compare(fresh_offline_app: ServedApp, dash_page: P
     assert abs(widths[1] / widths[0] - 768 / 512) < 0.05, widths
     expect(compare.locator(".gk-compare-item").first).to_have_class("gk-compare-item gk-current")
     page.keyboard.press("ArrowRight")
-    expect(compare.locator(".gk-compare-item").nth(1)).to_have_class(
-        "gk-compare-item gk-current"
-    )
+    expect(compare.locator(".gk-compare-item").nth(1)).to_have_class("gk-compare-item gk-current")
     shot(page, "compare")
     page.keyboard.press("Escape")
     expect(compare).to_be_hidden()
@@ -209,7 +207,7 @@ def test_zip_download_from_s3_is_byte_for_byte(aws_app: ServedApp, dash_page: Pa
     open_dashboard(page, aws_app)
     expect(page.locator(THUMBS)).to_have_count(3)
     for record in made[:2]:
-        tile(page, record.id).locator(".gk-select").click(force=True)  # type: ignore[attr-defined]
+        tile(page, record.id).locator(".gk-select").click(force=True)
     expect(page.locator(f"{BAR} .gk-selection-count")).to_have_text("2 selected")
     with page.expect_download(timeout=60_000) as info:
         page.locator(f"{BAR} .gk-sel-zip").click()
