@@ -225,7 +225,7 @@ def test_a_multipart_export_is_the_bytes_written(bucket: str) -> None:
         upload.write(chunk)
     with urllib.request.urlopen(upload.commit()) as answer:  # noqa: S310 - moto, loopback
         assert answer.read() == b"".join(chunks)
-    assert len(upload._parts) == 3  # type: ignore[attr-defined]  # 2 full parts and the rest
+    assert len(upload._parts) == 3  # 2 full parts and the rest
 
     gone = S3ExportUpload(client, bucket, "gallery-kit/exports/gone.zip", "gone.zip")
     gone.write(b"x" * (PART_BYTES + 1))
