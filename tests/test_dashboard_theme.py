@@ -81,7 +81,9 @@ def test_text_is_readable_in_both_themes(
     theme: str, fresh_offline_app: ServedApp, chromium: Browser
 ) -> None:
     seed_images(fresh_offline_app.gallery(), [f"A paper lantern {i}" for i in range(6)])
-    context = chromium.new_context(viewport=VIEWPORT)
+    context = chromium.new_context(
+        viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]}
+    )
     page = context.new_page()
     try:
         app = replace(fresh_offline_app, url=f"{fresh_offline_app.url}?theme={theme}")
