@@ -504,3 +504,57 @@ def test_nova_omni_hides_what_it_lacks(gallery: Gallery) -> None:
         assert panel.seed.layout.display == "flex"
     finally:
         app.close()
+
+
+def test_the_page_is_sent_only_what_changed(
+    gallery: Gallery, page_messages: list[tuple[dict[str, object], list[bytes]]]
+) -> None:
+    """ "Load more" sends the new page's tiles alone, never the whole list again; a star sends
+    the one tile; anything else the whole list (and the page's "ready" asks for all of it)."""
+    for _ in range(6):
+        gallery.generate(GenerationRequest("a plum", count=5, width=320, height=320))
+    app = GalleryApp(gallery, poll_ms=0)
+    try:
+        wait_for(lambda: len(app.grid.items) == 24)
+
+        def item_messages() -> list[dict[str, Any]]:
+            found = []
+            for data, _buffers in page_messages:
+                content = data.get("content")
+                if isinstance(content, dict) and content.get("type") == "items":
+                    found.append(content)
+            return found
+
+        page_messages.clear()
+        send(app, type="load_more")
+        wait_for(lambda: len(app.grid.items) == 30)
+        (added,) = item_messages()
+        assert added["op"] == "append"
+        assert [i["id"] for i in added["items"]] == [i["id"] for i in app.grid.items[24:]]
+
+        page_messages.clear()
+        send(app, type="favorite", ids=[app.grid.items[3]["id"]], on=True)
+        wait_for(lambda: app.grid.items[3]["favorite"])
+        (starred,) = item_messages()
+        assert starred == {"type": "items", "op": "update", "items": [app.grid.items[3]]}
+
+        page_messages.clear()
+        send(app, type="ready")
+        wait_for(lambda: item_messages())
+        assert item_messages()[0]["op"] == "replace"
+        assert item_messages()[0]["items"] == app.grid.items
+    finally:
+        app.close()
+
+
+def test_items_change_is_the_smallest_message() -> None:
+    from gallery_kit.ui.grid import items_change
+
+    a, b, c, d = ({"id": x} for x in "abcd")
+    assert items_change([a, b], [a, b, c]) == {"op": "append", "items": [c]}
+    assert items_change([b, c], [a, b, c]) == {"op": "prepend", "items": [a]}
+    starred = {"id": "b", "favorite": True}
+    assert items_change([a, b], [a, starred]) == {"op": "update", "items": [starred]}
+    assert items_change([a, b, c], [a, c]) == {"op": "remove", "ids": ["b"]}
+    assert items_change([a, b], [d, a]) == {"op": "replace", "items": [d, a]}
+    assert items_change([], [a]) == {"op": "append", "items": [a]}

@@ -266,7 +266,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         """Send the visible tiles to the browser, then the thumbnails it does not have yet."""
         self.search.show_count(self.feed.total)
         items = self.feed.items(self.curate.curation.seen.favorites)
-        self.grid.items = items
+        self.grid.show_items(items)
         self.grid.has_more = self.feed.has_more
         if not items:
             self.grid.empty_text = (
@@ -335,6 +335,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         # while the page was still starting can be lost, and traitlets only sends a value
         # again when it changes (seen as ~1 page view in 25 stuck on "Loading…").
         self.grid.send_state()
+        self.grid.resend_items()
         visible = [item.id for item in self.feed.visible()]
         self.run(lambda: self._send_thumbnails(visible, again=True))
 

@@ -59,7 +59,23 @@ function render({ model, el: root }) {
   document.body.append(box, cmp, toast);
 
   const send = (msg) => model.send(msg);
-  const items = () => model.get("items") || [];
+  // The tiles, kept here: the kernel sends what changed ("items" messages), never the whole
+  // list again for a new page.
+  let list = [];
+  const items = () => list;
+  function applyItems(msg) {
+    const got = Array.isArray(msg.items) ? msg.items : [];
+    if (msg.op === "append") list = list.concat(got);
+    else if (msg.op === "prepend") list = got.concat(list);
+    else if (msg.op === "update") {
+      const by = new Map(got.map((i) => [i.id, i]));
+      list = list.map((i) => by.get(i.id) || i);
+    } else if (msg.op === "remove") {
+      const gone = new Set(msg.ids || []);
+      list = list.filter((i) => !gone.has(i.id));
+    } else list = got;
+    drawGrid();
+  }
   const view = () => model.get("view") || "all";
   const inTrash = () => view() === "trash";
   const boards = () => (model.get("views") || []).filter((v) => v.board);
@@ -67,6 +83,7 @@ function render({ model, el: root }) {
   // --- thumbnails: WebP bytes in "thumbs" messages, each a blob: URL for the page's life ---
   const thumbs = new Map();
   model.on("msg:custom", (msg, buffers) => {
+    if (msg && msg.type === "items") { applyItems(msg); return; }
     if (!msg || msg.type !== "thumbs" || !Array.isArray(msg.ids)) return;
     msg.ids.forEach((id, i) => {
       if (!buffers || !buffers[i]) return;
@@ -691,7 +708,6 @@ function render({ model, el: root }) {
   const every = model.get("poll_ms");
   const timer = every > 0 ? setInterval(() => send({ type: "poll" }), every) : null;
 
-  model.on("change:items", drawGrid);
   model.on("change:has_more", drawGrid);
   model.on("change:loading", drawGrid);
   model.on("change:empty_text", drawGrid);

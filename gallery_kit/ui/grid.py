@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,22 @@ import anywidget
 import traitlets
 
 _HERE = Path(__file__).parent
+
+
+def items_change(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[str, Any]:
+    """The smallest message of ours that turns the page's ``old`` tiles into ``new``: a page
+    added at the end or new images at the start, some tiles changed or removed; else all."""
+    if new[: len(old)] == old:
+        return {"op": "append", "items": new[len(old) :]}
+    if old and new[-len(old) :] == old:
+        return {"op": "prepend", "items": new[: len(new) - len(old)]}
+    old_ids, new_ids = [i["id"] for i in old], [i["id"] for i in new]
+    if old_ids == new_ids:
+        return {"op": "update", "items": [n for o, n in zip(old, new, strict=True) if o != n]}
+    kept = set(new_ids)
+    if [i for i in old if i["id"] in kept] == new:
+        return {"op": "remove", "ids": [i for i in old_ids if i not in kept]}
+    return {"op": "replace", "items": new}
 
 
 class GalleryGrid(anywidget.AnyWidget):
@@ -21,9 +38,11 @@ class GalleryGrid(anywidget.AnyWidget):
     _esm = _HERE / "grid.js"
     _css = _HERE / "grid.css"
 
-    #: [{id, prompt, caption, pending, transparent, badge}], newest first. Thumbnails travel
-    #: apart, as binary buffers (:meth:`send_thumbnails`), so an update never resends them.
-    items = traitlets.List(traitlets.Dict()).tag(sync=True)
+    #: [{id, prompt, caption, pending, transparent, badge, favorite}], newest first: what the
+    #: page shows. Not synced as a whole: :meth:`show_items` sends the page only what changed
+    #: ("Load more" sends the new page, not the whole list again). Thumbnails travel apart,
+    #: as binary buffers (:meth:`send_thumbnails`).
+    items = traitlets.List(traitlets.Dict())
     has_more = traitlets.Bool(False).tag(sync=True)
     loading = traitlets.Bool(False).tag(sync=True)
     empty_text = traitlets.Unicode("").tag(sync=True)
@@ -43,6 +62,18 @@ class GalleryGrid(anywidget.AnyWidget):
     #: Images side by side: {items: [{id, src, prompt}], rows: [{label, values, differ}]}.
     compare = traitlets.Dict().tag(sync=True)
 
+    def show_items(self, items: list[dict[str, Any]]) -> None:
+        """Make the page's tiles ``items``, sending only the difference from what it has."""
+        with self._items_lock:
+            if items != self.items:
+                self.send({"type": "items", **items_change(self.items, items)})
+                self.items = items
+
+    def resend_items(self) -> None:
+        """The whole list again (the page's view was rendered anew, or missed a message)."""
+        with self._items_lock:
+            self.send({"type": "items", "op": "replace", "items": self.items})
+
     def send_thumbnails(self, thumbnails: list[tuple[str, bytes]]) -> None:
         """WebP bytes by id; the page turns them into blob: URLs for the tiles."""
         if thumbnails:
@@ -50,6 +81,10 @@ class GalleryGrid(anywidget.AnyWidget):
                 {"type": "thumbs", "ids": [image_id for image_id, _ in thumbnails]},
                 buffers=[data for _, data in thumbnails],
             )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._items_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<GalleryGrid {len(self.items)} items>"
