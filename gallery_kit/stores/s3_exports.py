@@ -65,15 +65,16 @@ class S3ExportUpload:
             )
             self._upload_id = started["UploadId"]
         number = len(self._parts) + 1
+        # The buffer itself is sent (a copy would hold two parts in memory).
+        body, self._buffer = self._buffer, bytearray()
         sent = self._call(
             "UploadPart",
             self._client.upload_part,
             UploadId=self._upload_id,
             PartNumber=number,
-            Body=bytes(self._buffer),
+            Body=body,
         )
         self._parts.append({"ETag": sent["ETag"], "PartNumber": number})
-        self._buffer.clear()
 
     def commit(self) -> str:
         """The object is complete: a presigned URL to download it."""

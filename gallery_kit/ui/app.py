@@ -264,7 +264,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     def publish(self) -> None:
         """Send the visible tiles to the browser, then the thumbnails it does not have yet."""
-        self.search.show_count(self.feed.total)
+        self.search.show_count(self.feed.total, in_trash=self.feed.trash is not None)
         items = self.feed.items(self.curate.curation.seen.favorites)
         self.grid.show_items(items)
         self.grid.has_more = self.feed.has_more

@@ -69,10 +69,13 @@ class SearchBar:
         for widget in (self.text, self.model, self.since, self.until):
             widget.observe(changed, "value")
 
-    def show_count(self, total: int | None) -> None:
-        """``1,284 images match`` while searching; nothing in the live feed."""
+    def show_count(self, total: int | None, *, in_trash: bool = False) -> None:
+        """``1,284 images match`` while searching (``3 images in the trash`` there); nothing in
+        the live feed."""
         if total is None:
             self.count.value = ""
+        elif in_trash:
+            self.count.value = f"{total:,} image{'' if total == 1 else 's'} in the trash"
         else:
             noun = "image matches" if total == 1 else "images match"
             self.count.value = f"{total:,} {noun}"
