@@ -7,7 +7,9 @@ stops the server and exits.
 Seeding writes gallery_kit's real layout (``gallery_kit.records``: metadata JSON, WebP thumbnail,
 original) straight into moto's backend. The first ``realistic`` images (the pages a bench shows)
 get realistic ~1.6 MB PNG originals and the ~12 KB WebP thumbnails gallery_kit makes of them; the
-others get tiny bodies, since no bench downloads them (listings are the same either way).
+others get tiny bodies, since no bench downloads them (listings are the same either way), or,
+with ``original_bytes`` in the bucket's spec, incompressible random bodies of about that size
+(a PNG signature then random bytes, 2/3 to 4/3 of it: what an export bench reads back).
 
 ``fast_list``: moto answers ListObjectsV2 by filtering and sorting every key of the bucket (about
 250 ms for one page of 24 in a 60,000-key bucket), where S3 reads its sorted index. With this
@@ -27,6 +29,7 @@ import bisect
 import hashlib
 import json
 import logging
+import random
 import sys
 import threading
 import time
@@ -47,6 +50,7 @@ from gallery_kit.records import (
 )
 
 ACCOUNT = "123456789012"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 PROMPTS = [
     "A lighthouse on a basalt cliff at dusk, long exposure, waves breaking, cinematic light",
@@ -81,15 +85,20 @@ def seed_bucket(
     real_thumbs: bool,
     sources: list[tuple[bytes, bytes]],
     base: datetime,
+    original_bytes: int = 0,
 ) -> dict[str, int]:
     backend.create_bucket(name, REGION)
     small_original = tiny_png()
     small_thumb = make_thumbnail(small_original).data
+    rng = random.Random(name)
     objects = stored = 0
     for i, image_id in enumerate(image_ids(images, base)):
         real = i < realistic
         original, thumb = sources[i % len(sources)]
         body = original if real else small_original
+        if original_bytes and not real:
+            size = rng.randint(original_bytes * 2 // 3, original_bytes * 4 // 3)
+            body = PNG_SIGNATURE + rng.randbytes(max(size - len(PNG_SIGNATURE), 0))
         thumb_body = thumb if (real or real_thumbs) else small_thumb
         record = ImageRecord(
             id=image_id,
@@ -263,6 +272,7 @@ def main(argv: list[str]) -> int:
                 real_thumbs=bool(b.get("real_thumbs", False)),
                 sources=sources or [(tiny_png(), b"")],
                 base=base,
+                original_bytes=int(b.get("original_bytes", 0)),
             )
             for b in buckets
         }

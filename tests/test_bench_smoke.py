@@ -94,6 +94,29 @@ def test_generate_path_smoke(tmp_path: Path) -> None:
     assert len(figures["cases"]) == len(figures["overhead_per_image_ms"]) == 3
 
 
+def test_export_smoke(tmp_path: Path) -> None:
+    figures = run_bench("export", tmp_path)
+    has_keys(
+        figures,
+        {
+            "images",
+            "original_bytes_total",
+            "peak_rss_mb",
+            "growth_mb",
+            "before_rss_mb",
+            "wall_s",
+            "zip_ok",
+            "naive_over_gallery_kit",
+            "targets",
+            "load_avg",
+        },
+    )
+    cases = {"cli_zip", "download_local", "download_s3", "naive"}
+    assert set(figures["peak_rss_mb"]) == set(figures["growth_mb"]) == cases
+    # Every ZIP held its images and manifests, byte for byte (the bench opens each one).
+    assert all(figures["zip_ok"].values())
+
+
 @pytest.mark.browser
 def test_dashboard_smoke(tmp_path: Path) -> None:
     if chromium_path() is None:
