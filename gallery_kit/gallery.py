@@ -151,7 +151,7 @@ class Gallery(TeamActions, SearchActions, TrashActions):
         spec = get_model(request.model_id or self.default_model_id)
         valid = validate(spec, request)
         if valid.seed is None and spec.takes_seed:
-            valid = valid.with_(seed=self._rng.randint(0, spec.random_seed_max))
+            valid = valid.with_(seed=self._rng.randint(0, spec.random_seed_max), seed_drawn=True)
         return spec, valid
 
     def generate(self, request: GenerationRequest, *, again: bool = False) -> GenerationResult:
@@ -160,8 +160,8 @@ class Gallery(TeamActions, SearchActions, TrashActions):
         made them and when; nothing is paid), unless ``again``. BudgetExceeded before any call
         whose estimate would pass GALLERY_DAILY_BUDGET_USD or GALLERY_SESSION_BUDGET_USD."""
         spec, valid = self.prepare(request)
-        digest = request_hash(spec.model_id, valid) if request.seed is not None else None
-        found = self.find_duplicate(request) if digest and not again else None
+        digest = request_hash(spec.model_id, valid)
+        found = self._duplicate(digest) if digest and not again else None
         if found is not None:
             return GenerationResult(list(found.records), request=valid, duplicate=found)
         price = self._estimate(spec, valid)

@@ -342,3 +342,21 @@ def test_cli_bad_budget_setting_exits_2_with_one_line(
     run = gk("generate", "a fox", cwd=tmp_path)
     assert run.code == 2
     assert "GALLERY_SESSION_BUDGET_USD='ten' is not an amount" in one_line_error(run)
+
+
+def test_a_seed_the_gallery_drew_is_never_a_duplicate() -> None:
+    """The dashboard prepares a request (drawing its random seed) before generating it."""
+    gallery = Gallery.from_settings(load_settings())
+    _spec, prepared = gallery.prepare(GenerationRequest("a fox", width=320, height=320))
+    assert prepared.seed is not None
+    assert prepared.seed_drawn
+    assert request_hash(CORE, prepared) is None
+    first, second = gallery.generate(prepared), gallery.generate(prepared)
+    assert first.duplicate is None
+    assert second.duplicate is None
+    assert gallery.find_duplicate(prepared) is None
+    # The same seed typed in (or "Use these settings" of a record) is a fixed seed.
+    typed = prepared.with_(seed_drawn=False)
+    assert typed == prepared
+    assert gallery.generate(typed).duplicate is None
+    assert gallery.generate(typed).duplicate is not None

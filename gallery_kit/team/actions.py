@@ -141,11 +141,20 @@ class TeamActions:
     def find_duplicate(self, request: GenerationRequest) -> Duplicate | None:
         """The images an identical request with the same fixed seed made before (who, when),
         or None: a random seed, or none made (or they were trashed). One GET at most."""
-        if request.seed is None:
+        if request.seed is None or request.seed_drawn:
             return None
         spec, valid = self.prepare(request)
         digest = request_hash(spec.model_id, valid)
         return dedupe.read(self.store, digest) if digest else None
+
+    def _duplicate(self, digest: str) -> Duplicate | None:
+        """:meth:`find_duplicate` for a generation: a store that cannot answer is no reason
+        not to generate (the images then wait in the outbox as usual)."""
+        try:
+            return dedupe.read(self.store, digest)
+        except GalleryError as exc:
+            log.info("duplicate lookup failed, generating: %s", exc)
+            return None
 
     def _hash_fields(self, digest: str | None) -> dict[str, Any]:
         return {"extra": {HASH_FIELD: digest}} if digest else {}

@@ -29,8 +29,8 @@ HASH_FIELD = "request_sha256"
 
 def request_hash(model_id: str, request: GenerationRequest) -> str | None:
     """The hash of a validated request (``model_id``: the model it goes to); None when its seed
-    is random (never a duplicate)."""
-    if request.seed is None:
+    is random (never a duplicate), drawn by the gallery or not given."""
+    if request.seed is None or request.seed_drawn:
         return None
     body = {
         "model_id": model_id,
