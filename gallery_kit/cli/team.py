@@ -9,7 +9,8 @@ from typing import Any
 from gallery_kit.cli.output import print_json
 from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.team.costs import dollars
-from gallery_kit.team.spend import BY, total
+from gallery_kit.team.spend import BY, check_by, total
+from gallery_kit.team.spend import rows as sum_rows
 
 
 def add_spend_parser(sub: Any) -> None:
@@ -26,7 +27,7 @@ def add_spend_parser(sub: Any) -> None:
 
 def run_spend(gallery: Gallery, args: argparse.Namespace) -> int:
     entries = gallery.spend_entries(since=args.since, until=args.until)
-    rows = gallery.spend(since=args.since, until=args.until, by=args.by) if entries else []
+    rows = sum_rows(entries, check_by(args.by))
     if args.json:
         for row in rows:
             print_json(row.to_json())
