@@ -17,6 +17,7 @@ from gallery_kit.bedrock.lifecycle import ModelCatalog, ModelState
 from gallery_kit.edits import OPERATIONS, EditRequest
 from gallery_kit.errors import (
     AccessDenied,
+    BudgetExceeded,
     ConfigError,
     ContentFiltered,
     GalleryError,
@@ -55,6 +56,7 @@ __all__ = [
     "AccessDenied",
     "AdoptReport",
     "BedrockGenerator",
+    "BudgetExceeded",
     "ConfigError",
     "ContentFiltered",
     "EditRequest",

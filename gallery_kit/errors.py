@@ -30,6 +30,11 @@ class InvalidRequest(GalleryError):
     exit_code = 2
 
 
+class BudgetExceeded(InvalidRequest):
+    """The request's estimate would pass GALLERY_DAILY_BUDGET_USD or GALLERY_SESSION_BUDGET_USD;
+    nothing was sent."""
+
+
 class GenerationError(GalleryError):
     """The image model did not deliver images."""
 

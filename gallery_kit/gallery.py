@@ -25,23 +25,24 @@ from gallery_kit.bedrock.families import (
 from gallery_kit.bedrock.lifecycle import DefaultChoice, ModelCatalog
 from gallery_kit.errors import GalleryError, ImageNotFound
 from gallery_kit.keeping import GenerationResult, Keeper
-from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import (
     ImageRecord,
-    ImageSummary,
     check_image_id,
 )
-from gallery_kit.search.searcher import Filters, Searcher
+from gallery_kit.search.actions import SearchActions
+from gallery_kit.search.searcher import Searcher
 from gallery_kit.settings import Settings, load_settings
-from gallery_kit.stores.base import ImageStore, Listing, Page, ReindexReport
+from gallery_kit.stores.base import ImageStore, Listing, Page
 from gallery_kit.stores.outbox import Outbox, SyncReport
 from gallery_kit.stores.thumbcache import ThumbnailCache
+from gallery_kit.team.actions import TeamActions
+from gallery_kit.team.budgets import SessionMeter
+from gallery_kit.team.costs import estimate
+from gallery_kit.team.dedupe import request_hash
 from gallery_kit.trash import TrashActions
 
 if TYPE_CHECKING:
     from gallery_kit.edits import EditRequest
-    from gallery_kit.search.local_index import LocalIndex
-    from gallery_kit.search.sync import CompactReport, RefreshReport
 
 #: Re-exported: what the service returns and reports.
 __all__ = ["AdoptReport", "Gallery", "GenerationResult"]
@@ -49,7 +50,7 @@ __all__ = ["AdoptReport", "Gallery", "GenerationResult"]
 log = logging.getLogger(__name__)
 
 
-class Gallery(TrashActions):
+class Gallery(TeamActions, SearchActions, TrashActions):
     def __init__(
         self,
         generator: Any,
@@ -63,9 +64,11 @@ class Gallery(TrashActions):
         thumb_cache: ThumbnailCache | None = None,
         catalog: ModelCatalog | None = None,
         compacts: bool = True,
+        created_by: str | None = None,
     ) -> None:
         """``compacts``: write the shared search catalog in the background when it is due (a
-        dashboard's kernel); short-lived processes (the command line) leave it to others."""
+        dashboard's kernel); short-lived processes (the command line) leave it to others.
+        ``created_by``: who new images are made by (default: see :attr:`created_by`)."""
         self.generator = generator
         self.store = store
         self.outbox = outbox
@@ -79,6 +82,9 @@ class Gallery(TrashActions):
         self._rng = rng or random.SystemRandom()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._keeper = Keeper(store, outbox)
+        self._created_by = created_by
+        #: This object's spend: one dashboard session (GALLERY_SESSION_BUDGET_USD).
+        self._meter = SessionMeter()
         name = hashlib.sha256(store.location.encode()).hexdigest()[:16]
         self._searcher = Searcher(
             store, outbox.root.parent / "search" / f"{name}.sqlite", compact=compacts
@@ -145,23 +151,36 @@ class Gallery(TrashActions):
         spec = get_model(request.model_id or self.default_model_id)
         valid = validate(spec, request)
         if valid.seed is None and spec.takes_seed:
-            valid = valid.with_(seed=self._rng.randint(0, spec.random_seed_max))
+            valid = valid.with_(seed=self._rng.randint(0, spec.random_seed_max), seed_drawn=True)
         return spec, valid
 
-    def generate(self, request: GenerationRequest) -> GenerationResult:
+    def generate(self, request: GenerationRequest, *, again: bool = False) -> GenerationResult:
+        """Validate, call the model, keep the images. A fixed-seed request identical to one
+        already in the gallery gives back its images instead (``result.duplicate`` says who
+        made them and when; nothing is paid), unless ``again``. BudgetExceeded before any call
+        whose estimate would pass GALLERY_DAILY_BUDGET_USD or GALLERY_SESSION_BUDGET_USD."""
         spec, valid = self.prepare(request)
-        output = self.generator.invoke(spec, valid)
-        result = self._store(
-            output,
-            spec.name,
-            prompt=valid.prompt,
-            negative_prompt=valid.negative_prompt,
-            style=valid.style,
-            quality=valid.quality,
-            cfg_scale=valid.cfg_scale,
-            model_id=self.generator.recorded_model_id(spec),
-            batch_size=valid.count,
-        )
+        digest = request_hash(spec.model_id, valid)
+        found = self._duplicate(digest) if digest and not again else None
+        if found is not None:
+            return GenerationResult(list(found.records), request=valid, duplicate=found)
+        price = self._estimate(spec, valid)
+        with self._paying(price):
+            output = self.generator.invoke(spec, valid)
+            result = self._store(
+                output,
+                spec.name,
+                prompt=valid.prompt,
+                negative_prompt=valid.negative_prompt,
+                style=valid.style,
+                quality=valid.quality,
+                cfg_scale=valid.cfg_scale,
+                model_id=self.generator.recorded_model_id(spec),
+                batch_size=valid.count,
+                **self._made_fields(price),
+                **self._hash_fields(digest),
+            )
+            self._paid(result, price, digest)
         result.request = valid
         return result
 
@@ -189,18 +208,23 @@ class Gallery(TrashActions):
         plan = plan_edit(edit, self.default_model_id, offline=self.offline, rng=self._rng)
         parent = self.get(plan.edit.image_id)
         job = prepare_job(plan, parent, self.read_original(parent))
-        output = self.generator.edit(job)
-        return self._store(
-            output,
-            job.spec.name,
-            prompt=job.prompt or parent.prompt,
-            negative_prompt=plan.edit.negative_prompt,
-            model_id=self.generator.recorded_model_id(job.spec),
-            batch_size=len(output.images),
-            parent_id=parent.id,
-            operation=plan.edit.operation,
-            extra=edit_extra(job),
-        )
+        price = estimate(job.spec, parent.width, parent.height, None, 1, offline=self.offline)
+        with self._paying(price):
+            output = self.generator.edit(job)
+            result = self._store(
+                output,
+                job.spec.name,
+                prompt=job.prompt or parent.prompt,
+                negative_prompt=plan.edit.negative_prompt,
+                model_id=self.generator.recorded_model_id(job.spec),
+                batch_size=len(output.images),
+                parent_id=parent.id,
+                operation=plan.edit.operation,
+                extra=edit_extra(job),
+                **self._made_fields(price),
+            )
+            self._paid(result, price)
+        return result
 
     def children(self, image_id: str) -> list[ImageRecord]:
         """The images made from ``image_id`` (stored or still waiting to upload), newest first."""
@@ -261,72 +285,10 @@ class Gallery(TrashActions):
         found.update(fetched)
         return found
 
-    def search(
-        self,
-        query: str = "",
-        *,
-        model: str | None = None,
-        operation: str | None = None,
-        since: str | datetime | None = None,
-        until: str | datetime | None = None,
-        seed: int | None = None,
-        cursor: str | None = None,
-        limit: int = 24,
-        favorites: bool = False,
-        board: str | None = None,
-    ) -> Page:
-        """Every image in the gallery matching ``query`` and the filters, newest first, paged by
-        ``cursor``; ``Page.total`` is the number of matches (see :mod:`gallery_kit.search`).
-        ``favorites`` / ``board``: among those alone. A malformed date, operation or cursor is
-        an InvalidRequest, before any I/O; an unknown board too."""
-        filters = Filters(query, model, operation, since, until, seed)
-        filters.parsed()  # refused before the board is looked up
-        if favorites or board:
-            from gallery_kit.curation import among
-
-            filters = among(self.store, filters, favorites=favorites, board=board)
-        return self._searcher.page(filters, cursor=cursor, limit=limit)
-
-    def search_summaries(
-        self, filters: Filters, *, cursor: str | None = None, limit: int = 24
-    ) -> tuple[list[ImageSummary], str | None, int]:
-        """:meth:`search` as grid tiles (no metadata read): summaries, next cursor, total."""
-        return self._searcher.summaries(filters, cursor=cursor, limit=limit)
-
-    @property
-    def search_index(self) -> LocalIndex:
-        """This machine's searchable copy of the gallery (one SQLite file per gallery)."""
-        return self._searcher.index
-
     def forget_thumbnail(self, image_id: str) -> None:
         """Drop this machine's copy (the page could not show it): the next read asks the store."""
         if self.thumb_cache is not None:
             self.thumb_cache.discard(image_id)
-
-    def reindex(self, progress: Progress = quiet) -> ReindexReport:
-        """Mend the store's index keys, then rebuild this machine's search index and the
-        shared catalog from them."""
-        report = self.store.reindex(progress)
-        # Other servers' indexes read these as changes; the shared catalog is written anew.
-        for image_id in report.added + report.rewritten:
-            self.store.note_change(image_id, "added")
-        for image_id in report.removed:
-            self.store.note_change(image_id, "deleted")
-        self._searcher.rebuild(progress)
-        return report
-
-    def refresh_search(self) -> RefreshReport:
-        """Bring this machine's search index up to date now (searches do it at most every
-        couple of seconds); what it cost."""
-        report = self._searcher.refresh(force=True)
-        assert report is not None  # forced
-        return report
-
-    def compact_catalog(self, *, full: bool = False) -> CompactReport:
-        """Write what is due into the shared catalog now (a dashboard does it by itself when
-        due; ``full``: every segment anew from this machine's index)."""
-        self._searcher.refresh(force=True)
-        return self._searcher.sync.compact(full=full)
 
     def get(self, image_id: str) -> ImageRecord:
         check_image_id(image_id)
@@ -359,6 +321,7 @@ class Gallery(TrashActions):
 
     def delete(self, image_id: str) -> None:
         check_image_id(image_id)
+        self._forget_requests([image_id])
         self.forget_thumbnail(image_id)
         found = False
         if self.outbox.has(image_id):

@@ -104,6 +104,8 @@ class GenerationRequest:
     cfg_scale: float | None = None
     #: Empty: the gallery's default model (a live one; see ModelCatalog.default_choice).
     model_id: str = ""
+    #: The gallery drew ``seed`` (a random seed): never matched as a duplicate request.
+    seed_drawn: bool = field(default=False, compare=False)
 
     def with_(self, **changes: Any) -> GenerationRequest:
         return replace(self, **changes)

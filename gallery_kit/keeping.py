@@ -11,7 +11,7 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gallery_kit.errors import GalleryError, ModelFailed
 from gallery_kit.generation import GenerationRequest, ModelOutput
@@ -19,6 +19,9 @@ from gallery_kit.imaging import make_thumbnail, sniff_content_type
 from gallery_kit.records import ImageRecord, new_image_id, now_iso, original_key, thumbnail_key
 from gallery_kit.stores.base import ImageStore
 from gallery_kit.stores.outbox import Outbox
+
+if TYPE_CHECKING:
+    from gallery_kit.team.dedupe import Duplicate
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,9 @@ class GenerationResult:
     #: Ids kept in the outbox because the store refused them (uploaded later).
     pending: list[str] = field(default_factory=list)
     request: GenerationRequest | None = None
+    #: Set when an identical fixed-seed request made these images before: nothing was sent
+    #: or paid (``Gallery.generate(..., again=True)`` makes new ones).
+    duplicate: Duplicate | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,8 @@ MAX_KEY_BYTES = 1024
 #: (MinIO, s3rver) store a key's parts as file names, capped at 255 bytes, and some add a
 #: suffix of their own (s3rver: 22 bytes, ``._S3rver_metadata.json``).
 MAX_SEGMENT_BYTES = 200
-SCHEMA_VERSION = 1
+#: 2 (2026-12): created_by, cost_usd, cost_is_estimate (older records read with their defaults).
+SCHEMA_VERSION = 2
 
 _MAX_MS = 9_999_999_999_999
 ID_RE = re.compile(r"^[0-9]{13}-[0-9a-f]{10}$")
@@ -202,6 +203,12 @@ class ImageRecord:
     source: str = "generated"
     parent_id: str | None = None
     operation: str | None = None
+    #: Who made it (see gallery_kit.team.identity); "" in records written before 2026-12.
+    created_by: str = ""
+    #: The price table's estimate for this image (its request costs the batch's sum); 0 offline.
+    cost_usd: float = 0.0
+    #: The price is our guess (Nova 2 Omni is priced per output token).
+    cost_is_estimate: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     schema: int = SCHEMA_VERSION
 
@@ -234,6 +241,8 @@ class ImageSummary:
     shortened: bool = False
     #: For the seed filter of search (None in keys written before 2026-12, or no seed).
     seed: int | None = None
+    #: For the made-by filter ("" in keys written before 2026-12).
+    created_by: str = ""
 
     @classmethod
     def of(cls, record: ImageRecord) -> ImageSummary:
@@ -244,6 +253,7 @@ class ImageSummary:
             record.operation,
             record.source,
             seed=record.seed,
+            created_by=record.created_by,
         )
 
 
@@ -259,6 +269,8 @@ def index_key(prefix: str, record: ImageRecord) -> str:
         fields_["s"] = record.source
     if record.seed is not None:
         fields_["e"] = record.seed
+    if record.created_by:
+        fields_["b"] = record.created_by
 
     def encode(length: int) -> str:
         cut = length < len(record.prompt)
@@ -322,7 +334,7 @@ def summary_from_index_key(prefix: str, key: str) -> ImageSummary | str | None:
         return image_id
     if not isinstance(raw, dict) or not isinstance(raw.get("p"), str):
         return image_id
-    text = {k: raw.get(k) for k in ("m", "o", "s")}
+    text = {k: raw.get(k) for k in ("m", "o", "s", "b")}
     if not all(v is None or isinstance(v, str) for v in text.values()):
         return image_id
     seed = raw.get("e")
@@ -334,6 +346,7 @@ def summary_from_index_key(prefix: str, key: str) -> ImageSummary | str | None:
         source=text["s"] or "generated",
         shortened=bool(raw.get("t")),
         seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        created_by=text["b"] or "",
     )
 
 

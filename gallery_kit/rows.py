@@ -32,6 +32,9 @@ def record_json(gallery: Gallery, record: ImageRecord, **extra: Any) -> dict[str
         "source": record.source,
         "parent_id": record.parent_id,
         "operation": record.operation,
+        "created_by": record.created_by,
+        "cost_usd": record.cost_usd,
+        "cost_is_estimate": record.cost_is_estimate,
         # Commands that list images fill these in (CurationFields below).
         "favorite": False,
         "boards": [],

@@ -42,6 +42,14 @@ class Settings:
     rate_limit_per_minute: int = 10
     #: GALLERY_TRASH_DAYS: how long a trashed image can be restored.
     trash_days: int = 30
+    #: GALLERY_USER, then JUPYTERHUB_USER: who new images are recorded as made by (see
+    #: gallery_kit.team.identity for what comes after them).
+    user: str | None = None
+    hub_user: str | None = None
+    #: GALLERY_DAILY_BUDGET_USD (the whole gallery, per UTC day) and GALLERY_SESSION_BUDGET_USD
+    #: (one Gallery object: a dashboard session); None = no budget.
+    daily_budget_usd: float | None = None
+    session_budget_usd: float | None = None
 
     @property
     def aws_mode(self) -> bool:
@@ -135,6 +143,22 @@ def _region(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+def _budget(env: Mapping[str, str], name: str, what: str) -> float | None:
+    value = _get(env, name)
+    if value is None:
+        return None
+    try:
+        budget = float(value.removeprefix("$"))
+        if not budget >= 0 or budget == float("inf"):
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name}={value!r} is not an amount of US dollars >= 0 (e.g. 5 or 12.50; {what}); "
+            "unset it for no budget."
+        ) from exc
+    return budget
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError naming the first broken one."""
     env = load_environ(environ)
@@ -218,6 +242,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ) from exc
 
     return Settings(
+        user=_get(env, "GALLERY_USER"),
+        hub_user=_get(env, "JUPYTERHUB_USER"),
+        daily_budget_usd=_budget(env, "GALLERY_DAILY_BUDGET_USD", "per UTC day, whole gallery"),
+        session_budget_usd=_budget(env, "GALLERY_SESSION_BUDGET_USD", "per dashboard session"),
         bucket=bucket,
         s3_region=s3_region,
         bedrock_region=bedrock_region,

@@ -26,6 +26,7 @@ from gallery_kit.records import (
     record_to_json,
 )
 from gallery_kit.stores.base import ImageStore
+from gallery_kit.team import dedupe
 
 if TYPE_CHECKING:
     from gallery_kit.search.searcher import Searcher
@@ -142,6 +143,9 @@ class TrashActions:
     settings: Settings | None
     _searcher: Searcher
 
+    def _forget_requests(self, ids: list[str]) -> None:
+        raise NotImplementedError
+
     @property
     def trash_bin(self) -> Trash:
         days = self.settings.trash_days if self.settings else DEFAULT_TRASH_DAYS
@@ -150,6 +154,7 @@ class TrashActions:
     def trash(self, ids: list[str]) -> list[ImageRecord]:
         """Move to the trash: unlisted everywhere, restorable for GALLERY_TRASH_DAYS."""
         records = self.trash_bin.trash(ids)
+        dedupe.forget(self.store, records)  # a request made again is generated anew
         for record in records:
             self._searcher.forget(record.id)
         return records
@@ -161,6 +166,9 @@ class TrashActions:
 
     def purge(self, ids: list[str]) -> None:
         """Delete for good, in the trash or not."""
+        for image_id in ids:
+            check_image_id(image_id)
+        self._forget_requests(ids)
         self.trash_bin.purge(ids)
         for image_id in ids:
             self._searcher.forget(image_id)

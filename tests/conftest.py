@@ -27,6 +27,12 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Who made an image asks STS in AWS mode: never the real one (a closed local port answers
+    # at once; tests of the identity point it at moto). Asked once per process: forgotten here.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+    from gallery_kit.team import sts
+
+    sts.forget()
     monkeypatch.setenv("GALLERY_ENV_FILE", "")
     # boto3's default session caches the credentials it resolved: start each test afresh.
     import boto3

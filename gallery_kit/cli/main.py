@@ -30,6 +30,7 @@ from gallery_kit.cli.output import (
     print_records,
     record_json,
 )
+from gallery_kit.cli.team import add_spend_parser, note_duplicate, run_spend
 from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery, GenerationResult
 from gallery_kit.settings import load_settings
@@ -57,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--cfg-scale", type=float)
     gen.add_argument("--model", help="model id (default: BEDROCK_MODEL_ID)")
     gen.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    gen.add_argument(
+        "--again",
+        action="store_true",
+        help="call the model even if an identical fixed-seed request made images before",
+    )
 
     sub.add_parser("models", help="the supported models").add_argument(
         "--json", action="store_true"
@@ -76,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--since", help="created at or after (UTC date or datetime)")
     search.add_argument("--until", help="created before (a date: to the end of that day)")
     search.add_argument("--seed", type=int)
+    search.add_argument("--by", metavar="USER", help="only images made by this user")
     search.add_argument("--limit", type=int, default=24)
     search.add_argument("--cursor")
     search.add_argument("--count", action="store_true", help="print only the number of matches")
@@ -104,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_edit_parsers(sub)
     add_curation_parsers(sub)
     add_export_parser(sub)
+    add_spend_parser(sub)
     return parser
 
 
@@ -179,7 +187,9 @@ def _cmd_generate(gallery: Gallery, args: argparse.Namespace) -> int:
         cfg_scale=args.cfg_scale,
         model_id=args.model or gallery.default_model_id,
     )
-    return _print_result(gallery, gallery.generate(request), as_json=args.json)
+    result = gallery.generate(request, again=args.again)
+    note_duplicate(result)
+    return _print_result(gallery, result, as_json=args.json)
 
 
 def _print_result(gallery: Gallery, result: GenerationResult, *, as_json: bool) -> int:
@@ -244,6 +254,7 @@ def _cmd_search(gallery: Gallery, args: argparse.Namespace) -> int:
         limit=args.limit,
         favorites=args.favorites,
         board=args.board,
+        by=args.by,
     )
     for problem in page.problems:
         print(f"gallery-kit: warning: {problem}", file=sys.stderr)
@@ -344,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             **dict.fromkeys(EDIT_COMMANDS, _cmd_edit),
             **dict.fromkeys(CURATION_COMMANDS, run_curation),
             "export": run_export,
+            "spend": run_spend,
         }[args.command]
         return handler(gallery, args)
     except GalleryError as exc:

@@ -32,7 +32,10 @@ MANIFEST_KEY = CATALOG_DIR + "manifest.json"
 SEGMENTS_DIR = CATALOG_DIR + "segments/"
 #: Rows per segment: 100,000 images are four GETs of about 1 MB each for a cold server.
 SEGMENT_ROWS = 25_000
-FORMAT = 1
+#: 2 (2026-12): segments carry ``created_by``. Format 1 manifests (segments without it) are
+#: still read, their rows made by "" (they predate it).
+FORMAT = 2
+READS = (1, 2)
 _POOL_SET = False
 
 
@@ -85,7 +88,7 @@ class Manifest:
         reads the index keys instead, as with no catalog)."""
         try:
             body: Any = json.loads(data)
-            if body.get("format") != FORMAT:
+            if body.get("format") not in READS:
                 raise ValueError(f"catalog format {body.get('format')!r}")
             segments = [
                 Segment(
@@ -132,6 +135,7 @@ def encode_segment(rows: list[ImageSummary]) -> bytes:
             "model_id": pa.array([r.model_id for r in rows], pa.string()),
             "operation": pa.array([origin(r.operation, r.source) for r in rows], pa.string()),
             "seed": pa.array([r.seed for r in rows], pa.int64()),
+            "created_by": pa.array([r.created_by for r in rows], pa.string()),
         }
     )
     out = io.BytesIO()
@@ -158,23 +162,26 @@ def release_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def decode_rows(data: bytes) -> list[tuple[str, str, str, str, int | None]]:
-    """(id, prompt, model id, operation, seed) of each row; ValueError for bytes that are
-    not one of our segments."""
+def decode_rows(data: bytes) -> list[tuple[str, str, str, str, int | None, str]]:
+    """(id, prompt, model id, operation, seed, created_by) of each row (created_by "" in
+    segments of format 1); ValueError for bytes that are not one of our segments."""
     pa = _arrow()
     import pyarrow.parquet as pq
 
+    columns = ["id", "prompt", "model_id", "operation", "seed"]
     try:
-        table = pq.read_table(
-            io.BytesIO(data), columns=["id", "prompt", "model_id", "operation", "seed"]
-        )
+        source = pq.ParquetFile(io.BytesIO(data))
+        if "created_by" in source.schema_arrow.names:
+            columns.append("created_by")
+        table = source.read(columns=columns)
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(f"unreadable segment: {exc}") from exc
     c = table.to_pydict()
-    rows = zip(c["id"], c["prompt"], c["model_id"], c["operation"], c["seed"], strict=True)
+    makers = c.get("created_by") or [""] * table.num_rows
+    rows = zip(c["id"], c["prompt"], c["model_id"], c["operation"], c["seed"], makers, strict=True)
     return [
-        (i, p or "", m or "", o or "generated", s)
-        for i, p, m, o, s in rows
+        (i, p or "", m or "", o or "generated", s, b or "")
+        for i, p, m, o, s, b in rows
         if isinstance(i, str) and is_image_id(i)
     ]
 
@@ -182,9 +189,9 @@ def decode_rows(data: bytes) -> list[tuple[str, str, str, str, int | None]]:
 def decode_segment(data: bytes) -> list[ImageSummary]:
     """The rows as summaries; ValueError for bytes that are not one of our segments."""
     out = []
-    for image_id, prompt, model_id, how, seed in decode_rows(data):
+    for image_id, prompt, model_id, how, seed, by in decode_rows(data):
         edit, source = from_origin(how)
-        out.append(ImageSummary(image_id, prompt, model_id, edit, source, seed=seed))
+        out.append(ImageSummary(image_id, prompt, model_id, edit, source, seed=seed, created_by=by))
     return out
 
 

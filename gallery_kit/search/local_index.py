@@ -15,13 +15,16 @@ from pathlib import Path
 from gallery_kit.records import ImageSummary, created_at_of
 from gallery_kit.search.query import Query, from_origin, normalize, origin
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Row numbers sort as ids do (newest first): FTS5 reads its matches in row order, so the first
 #: page of a word in a third of a million images is read without visiting the rest.
 _SUFFIX_SPAN = 1 << 16
-#: A summary as a catalog segment holds it: id, prompt, model id, operation (origin), seed.
-Row = tuple[str, str, str, str, int | None]
+#: A summary as a catalog segment holds it: id, prompt, model id, operation (origin), seed, and
+#: who made it ("" when not known).
+Row = tuple[str, str, str, str, int | None, str]
 _MAX_MS = 9_999_999_999_999
+#: What a summary is read back from (see _summary).
+_COLUMNS = "id, prompt, model_id, operation, seed, created_by"
 
 
 def order_of(image_id: str) -> int:
@@ -43,6 +46,7 @@ CREATE TABLE IF NOT EXISTS images (
     model_id TEXT NOT NULL,
     operation TEXT NOT NULL,
     seed INTEGER,
+    created_by TEXT NOT NULL DEFAULT '',
     prompt TEXT NOT NULL,
     shortened INTEGER NOT NULL
 );
@@ -97,8 +101,8 @@ class LocalIndex:
                 while self._db.execute("SELECT 1 FROM images WHERE n = ?", (n,)).fetchone():
                     n += 1
                 self._db.execute(
-                    "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
-                    " shortened) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO images (n, id, created_ms, model_id, operation, seed,"
+                    " created_by, prompt, shortened) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         n,
                         s.id,
@@ -106,6 +110,7 @@ class LocalIndex:
                         s.model_id,
                         origin(s.operation, s.source),
                         s.seed,
+                        s.created_by,
                         s.prompt,
                         int(s.shortened),
                     ),
@@ -157,7 +162,7 @@ class LocalIndex:
         marks = ",".join("?" * len(ids))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id, prompt, model_id, operation, seed FROM images WHERE id IN ({marks})",  # noqa: S608 - only placeholders
+                f"SELECT {_COLUMNS} FROM images WHERE id IN ({marks})",  # noqa: S608 - only placeholders
                 ids,
             ).fetchall()
         found = {row[0]: _summary(*row) for row in rows}
@@ -176,8 +181,7 @@ class LocalIndex:
         clause = " AND ".join(where) or "1"
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id, prompt, model_id, operation, seed FROM images WHERE {clause}"  # noqa: S608 - clause is ours, values are bound
-                " ORDER BY id",
+                f"SELECT {_COLUMNS} FROM images WHERE {clause} ORDER BY id",  # noqa: S608 - clause is ours, values are bound
                 args,
             ).fetchall()
         return [_summary(*row) for row in rows]
@@ -197,11 +201,12 @@ class LocalIndex:
     def load(self, rows: Iterable[ImageSummary]) -> int:
         """Bulk insert; ids already here are kept as they are. How many were added."""
         return self.load_rows(
-            (s.id, s.prompt, s.model_id, origin(s.operation, s.source), s.seed) for s in rows
+            (s.id, s.prompt, s.model_id, origin(s.operation, s.source), s.seed, s.created_by)
+            for s in rows
         )
 
     def load_rows(self, rows: Iterable[Row]) -> int:
-        """:meth:`load` of (id, prompt, model id, operation, seed) rows, as a catalog segment
+        """:meth:`load` of (id, prompt, model id, operation, seed, created_by) rows, as a segment
         decodes them (a cold start: no object per row)."""
         fresh = {row[0]: row for row in rows}
         if not fresh:
@@ -229,11 +234,11 @@ class LocalIndex:
                     used.add(n)
                     numbered.append((n, row))
                 self._db.executemany(
-                    "INSERT INTO images (n, id, created_ms, model_id, operation, seed, prompt,"
-                    " shortened) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                    "INSERT INTO images (n, id, created_ms, model_id, operation, seed, created_by,"
+                    " prompt, shortened) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
                     (
-                        (n, image_id, _MAX_MS - int(image_id[:13]), model_id, how, seed, prompt)
-                        for n, (image_id, prompt, model_id, how, seed) in numbered
+                        (n, image_id, _MAX_MS - int(image_id[:13]), model, how, seed, by, prompt)
+                        for n, (image_id, prompt, model, how, seed, by) in numbered
                     ),
                 )
                 self._db.executemany(
@@ -303,6 +308,9 @@ class LocalIndex:
         if query.seed is not None:
             where.append("seed = ?")
             args.append(query.seed)
+        if query.by is not None:
+            where.append("created_by = ? COLLATE NOCASE")
+            args.append(query.by)
         if only is not None:
             where.append("images.id IN (SELECT id FROM temp.chosen)")
         # Only the FTS table is needed to count a text search without model/operation/seed.
@@ -341,6 +349,8 @@ class LocalIndex:
         return [r[0] for r in rows], total
 
 
-def _summary(image_id: str, prompt: str, model_id: str, how: str, seed: int | None) -> ImageSummary:
+def _summary(
+    image_id: str, prompt: str, model_id: str, how: str, seed: int | None, by: str
+) -> ImageSummary:
     edit, source = from_origin(how)
-    return ImageSummary(image_id, prompt, model_id, edit, source, seed=seed)
+    return ImageSummary(image_id, prompt, model_id, edit, source, seed=seed, created_by=by)

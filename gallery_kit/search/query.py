@@ -4,7 +4,7 @@ Every word must occur in the prompt (case- and accent-insensitive, as whole word
 word also matches as a prefix while it is being typed; ``"a phrase"`` matches those words in
 that order; ``-word`` (or ``-"a phrase"``) excludes. Filters: model id, operation
 (``generated``, ``adopted`` or an edit such as ``vary``), created since / until (UTC dates or
-datetimes), seed.
+datetimes), seed, made by (a user name, case ignored).
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     seed: int | None = None
+    #: Made by this user (``created_by``, case ignored).
+    by: str | None = None
     text: str = field(default="", compare=False)
 
     @property
@@ -79,6 +81,7 @@ class Query:
             or self.since
             or self.until
             or self.seed is not None
+            or self.by is not None
         )
 
     def matches(
@@ -89,6 +92,7 @@ class Query:
         operation: str,
         created_at: datetime,
         seed: int | None,
+        created_by: str = "",
     ) -> bool:
         """Whether an image with these facts is a result (the reference the catalog follows)."""
         if self.model and model_id != self.model:
@@ -100,6 +104,8 @@ class Query:
         if self.until and created_at >= self.until:
             return False
         if self.seed is not None and seed != self.seed:
+            return False
+        if self.by is not None and created_by.casefold() != self.by.casefold():
             return False
         words = words_of(prompt)
         present = set(words)
@@ -145,6 +151,7 @@ def parse(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     seed: int | None = None,
+    by: str | None = None,
 ) -> Query:
     """``text`` and the filters as a :class:`Query`; a malformed one is an InvalidRequest."""
     terms: list[str] = []
@@ -194,5 +201,6 @@ def parse(
         since=start,
         until=stop,
         seed=seed,
+        by=(by or "").strip() or None,
         text=text,
     )

@@ -37,6 +37,8 @@ class Filters:
     since: str | datetime | None = None
     until: str | datetime | None = None
     seed: int | None = None
+    #: Made by this user (``created_by``, case ignored).
+    by: str | None = None
     #: Among these ids alone (the service resolves favourites and boards to ids).
     only: frozenset[str] | None = None
 
@@ -48,6 +50,7 @@ class Filters:
             since=self.since,
             until=self.until,
             seed=self.seed,
+            by=self.by,
         )
 
 
