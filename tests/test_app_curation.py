@@ -36,7 +36,7 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 
 def new_app(gallery: Gallery) -> GalleryApp:
     app = GalleryApp(gallery, poll_ms=0)
-    wait_for(lambda: not app.grid.loading and app.grid.empty_text != "Loading…")
+    wait_for(lambda: not app.grid.loading and (app.grid.items or app.grid.empty_text != "Loading…"))
     wait_for(lambda: app.grid.views)
     return app
 

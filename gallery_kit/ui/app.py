@@ -33,6 +33,7 @@ from gallery_kit.ui.paid import PaidActions, PaidCalls
 from gallery_kit.ui.panel import GenerationPanel
 from gallery_kit.ui.routes import route
 from gallery_kit.ui.search_bar import SearchBar
+from gallery_kit.ui.team_view import TeamViews
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             rate_limit=rate_limit,
             on_busy=self.panel.set_busy,
             on_result=lambda result: self._add_new(result.records),
+            on_duplicate=lambda result: self.team.on_duplicate(result),
             clock=clock,
         )
         self.banner = w.HTML(layout=w.Layout(display="none"))
@@ -113,8 +115,10 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self.actions = PaidActions(
             gallery, self.panel, self.grid, self.messages, self.paid, open_image=self.open_image
         )
-        self.header = w.HTML(self._header_html())
+        self.team = TeamViews(self)
+        self.header = w.HTML(self._header_html(), layout=w.Layout(flex="1 1 auto"))
         self.header.add_class("gk-header")
+        top = w.HBox([self.header, self.team.toggle], layout=w.Layout(align_items="flex-start"))
 
         right = w.VBox(
             [self.search.box, self.grid], layout=w.Layout(flex="1 1 420px", min_width="300px")
@@ -122,9 +126,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         body = w.HBox(
             [self.panel.box, right], layout=w.Layout(flex_flow="row wrap", align_items="flex-start")
         )
-        super().__init__(
-            [self.header, self.banner, self.error, self.use_live, self.warning, self.status, body]
-        )
+        super().__init__([top, self.team.box, self.banner, *self.messages.widgets(), body])
         self.add_class("gk-app")
 
         self.panel.generate.on_click(lambda _b: self.on_generate())
@@ -260,6 +262,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
 
     def _add_new(self, records: list[ImageRecord]) -> None:
         self.feed.add_new(records, joined=self.curate.joined(records))
+        self.team.after_generation()
         self.publish()
 
     def publish(self) -> None:

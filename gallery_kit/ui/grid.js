@@ -483,6 +483,10 @@ function render({ model, el: root }) {
     const table = el("table", "gk-detail-settings");
     for (const [label, value] of d.settings || []) row(table, label, value);
     info.append(table);
+    if (d.created_by || d.cost) {
+      const who = d.created_by ? `Made by ${d.created_by}` : "Made";
+      info.append(el("p", "gk-made-by", d.cost ? `${who} · ${d.cost}` : who));
+    }
     if ((d.boards || []).length) info.append(el("p", "gk-detail-boards", `On boards: ${d.boards.join(", ")}`));
 
     const actions = el("div", "gk-actions");

@@ -73,5 +73,11 @@ def lightbox_detail(
         "transparent": record.content_type == "image/png"
         and record.operation == "remove-background",
         "lineage": lineage(gallery, record),
+        "created_by": record.created_by,
+        "cost": (
+            f"{'≈ ' if record.cost_is_estimate else ''}${record.cost_usd:.2f}"
+            if record.cost_usd
+            else ""
+        ),
         "operations": operation_buttons(record, reasons),
     }

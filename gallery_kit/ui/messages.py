@@ -45,6 +45,19 @@ class Messages:
         self.use_live.add_class("gk-use-live-model")
         self.warning = w.HTML(layout=w.Layout(display="none"))
         self.warning.add_class("gk-warning")
+        # "Made on … by … — show them / generate again": an identical fixed-seed request.
+        self.duplicate_text = w.HTML()
+        self.show_them = w.Button(description="Show them", layout=w.Layout(width="auto"))
+        self.show_them.add_class("gk-show-duplicate")
+        self.generate_again = w.Button(
+            description="Generate again", button_style="warning", layout=w.Layout(width="auto")
+        )
+        self.generate_again.add_class("gk-generate-again")
+        self.duplicate = w.HBox(
+            [self.duplicate_text, self.show_them, self.generate_again],
+            layout=w.Layout(display="none", align_items="center", flex_flow="row wrap"),
+        )
+        self.duplicate.add_class("gk-duplicate")
         self._live_target: str | None = None
         self._retry: Retry | None = None
 
@@ -78,6 +91,19 @@ class Messages:
             return None
         self.show_error(None)
         return target, retry
+
+    def widgets(self) -> list[w.Widget]:
+        """In the order the page shows them, under the header."""
+        return [self.error, self.use_live, self.warning, self.duplicate, self.status]
+
+    def show_duplicate(self, text: str | None) -> None:
+        """The notice (escaped: names come from other users); None hides it."""
+        self.duplicate_text.value = (
+            f"{html.escape(text)}: the same request with the same seed. No call was sent."
+            if text
+            else ""
+        )
+        self.duplicate.layout.display = "flex" if text else "none"
 
     def show_warning(self, messages: list[str]) -> None:
         self.warning.value = "<br>".join(html.escape(m) for m in messages)

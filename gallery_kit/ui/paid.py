@@ -25,9 +25,14 @@ def saved_text(result: GenerationResult, took: float) -> str:
     count = len(result.records)
     if not count:
         return "No images."
+    if result.duplicate is not None:
+        return f"{result.duplicate.made}: shown again, nothing spent."
     seed = result.records[0].seed
+    spent = sum(r.cost_usd for r in result.records)
+    guess = "≈ " if any(r.cost_is_estimate for r in result.records) else ""
+    cost = f" · spent {guess}${spent:.2f}" if spent else ""
     return f"Saved {count} image{'s' if count != 1 else ''} in {took:.1f} s" + (
-        f" (seed {seed})." if seed is not None else "."
+        f" (seed {seed}){cost}." if seed is not None else f"{cost}."
     )
 
 
@@ -44,9 +49,11 @@ class PaidCalls:
         rate_limit: int,
         on_busy: Callable[[bool], None],
         on_result: Callable[[GenerationResult], None],
+        on_duplicate: Callable[[GenerationResult], None] = lambda _r: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.messages = messages
+        self._on_duplicate = on_duplicate
         self.rate_limit = rate_limit
         self._on_busy = on_busy
         self._on_result = on_result
@@ -117,7 +124,10 @@ class PaidCalls:
             took = time.monotonic() - started
             self.messages.set_status(saved_text(result, took) + (f" {note}" if note else ""))
             self.messages.show_warning(result.warnings)
-            self._on_result(result)
+            if result.duplicate is None:
+                self._on_result(result)
+            else:
+                self._on_duplicate(result)
             if on_done is not None:
                 on_done(result)
             return result
@@ -158,12 +168,14 @@ class PaidActions:
         target, retry = offer
         return retry(target)
 
-    def on_generate(self, *, note: str = "") -> Future[Any] | None:
-        """The Generate button. Returns the worker's future (tests wait on it)."""
+    def on_generate(self, *, note: str = "", again: bool = False) -> Future[Any] | None:
+        """The Generate button (``again``: the duplicate notice's "Generate again", a paid call
+        even though the same request was made before). Returns the worker's future."""
         if self.calls.busy:
             return None
         self.messages.show_error(None)
         self.messages.show_warning([])
+        self.messages.show_duplicate(None)
         try:
             spec, request = self.gallery.prepare(self.panel.request())
         except (InvalidRequest, ConfigError) as exc:
@@ -183,7 +195,10 @@ class PaidActions:
             self.messages.show_error(limited)
             return None
         return self.calls.start(
-            label, lambda: self.gallery.generate(request), retry=self._generate_with, note=note
+            label,
+            lambda: self.gallery.generate(request, again=again),
+            retry=self._generate_with,
+            note=note,
         )
 
     def _generate_with(self, model_id: str) -> Future[Any] | None:

@@ -36,10 +36,15 @@ class SearchBar:
         self.since.add_class("gk-search-since")
         self.until = w.DatePicker(description="to", layout=w.Layout(width="210px"))
         self.until.add_class("gk-search-until")
+        # Made by (the user names of the ledger's last 30 days, once the Spend view read them).
+        self.by = w.Combobox(
+            placeholder="Made by anyone", ensure_option=False, layout=w.Layout(width="170px")
+        )
+        self.by.add_class("gk-made-by")
         self.count = w.HTML()
         self.count.add_class("gk-search-count")
         controls = w.HBox(
-            [self.text, self.model, self.since, self.until],
+            [self.text, self.model, self.by, self.since, self.until],
             layout=w.Layout(flex_flow="row wrap", align_items="center", width="100%"),
         )
         self.box = w.VBox([controls, self.count], layout=w.Layout(width="100%"))
@@ -54,6 +59,7 @@ class SearchBar:
             model=self.model.value or None,
             since=since.isoformat() if since else None,
             until=until.isoformat() if until else None,
+            by=str(self.by.value).strip() or None,
         )
 
     def on_change(self, run: Callable[[Filters], object]) -> None:
@@ -66,8 +72,11 @@ class SearchBar:
             self._timer.daemon = True
             self._timer.start()
 
-        for widget in (self.text, self.model, self.since, self.until):
+        for widget in (self.text, self.model, self.by, self.since, self.until):
             widget.observe(changed, "value")
+
+    def set_users(self, users: list[str]) -> None:
+        self.by.options = users
 
     def show_count(self, total: int | None, *, in_trash: bool = False) -> None:
         """``1,284 images match`` while searching (``3 images in the trash`` there); nothing in
