@@ -93,7 +93,7 @@ def test_cost_in_the_status_line_and_the_spend_view(
         app.team.toggle.value = True
         wait_for(lambda: "Nothing spent" in app.team.chart.value)
         generate(app, "a harbour at dawn", count=2)
-        assert "spent $0.08" in app.status.value  # 2 × Stable Image Core at $0.04
+        assert "spent $0.08" in app.status.value  # 2 x Stable Image Core at $0.04
         wait_for(lambda: "<svg" in app.team.chart.value)
         assert "carol" in app.team.chart.value
         assert "$0.08" in app.team.summary.value
