@@ -30,15 +30,15 @@ class SearchBar:
         self.text.add_class("gk-filter")
         models = [("Any model", ANY_MODEL), ("Offline placeholders", "offline")]
         models += [(spec.name + f" ({m})", m) for m, spec in MODELS.items()]
-        self.model = w.Dropdown(options=models, value=ANY_MODEL, layout=w.Layout(width="190px"))
+        self.model = w.Dropdown(options=models, value=ANY_MODEL, layout=w.Layout(width="170px"))
         self.model.add_class("gk-search-model")
-        self.since = w.DatePicker(description="From", layout=w.Layout(width="210px"))
+        self.since = w.DatePicker(description="From", layout=w.Layout(width="190px"))
         self.since.add_class("gk-search-since")
-        self.until = w.DatePicker(description="to", layout=w.Layout(width="210px"))
+        self.until = w.DatePicker(description="to", layout=w.Layout(width="190px"))
         self.until.add_class("gk-search-until")
         # Made by (the user names of the ledger's last 30 days, once the Spend view read them).
         self.by = w.Combobox(
-            placeholder="Made by anyone", ensure_option=False, layout=w.Layout(width="170px")
+            placeholder="Made by anyone", ensure_option=False, layout=w.Layout(width="140px")
         )
         self.by.add_class("gk-made-by")
         self.count = w.HTML()

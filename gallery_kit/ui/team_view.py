@@ -62,7 +62,7 @@ def chart_svg(by_day: dict[str, dict[str, float]], width: int = 640, height: int
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(slot - 2, 1):.1f}" height="{h:.1f}" '
                 f'fill="{fill}"><title>{label}</title></rect>'
             )
-        if i % 7 == 0 or i == len(days) - 1:
+        if i % 7 == 0 or (i == len(days) - 1 and i % 7 > 3):
             parts.append(
                 f'<text x="{x + slot / 2:.1f}" y="{height - 6}" text-anchor="middle">'
                 f"{html.escape(day[5:])}</text>"
