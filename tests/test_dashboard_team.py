@@ -11,6 +11,7 @@ from tests.support.browser import (
     GENERATE,
     LIGHTBOX,
     PROMPT,
+    ROOT,
     THUMBS,
     ServedApp,
     artifact_path,
@@ -19,6 +20,7 @@ from tests.support.browser import (
 )
 
 pytestmark = pytest.mark.browser
+DOCS = ROOT / "docs"
 expect.set_options(timeout=20_000)
 
 
@@ -58,5 +60,6 @@ def test_cost_who_duplicates_and_spend(as_dana: None, aws_app: ServedApp, dash_p
     expect(spend.locator(".gk-spend-totals")).to_contain_text("$0.08")
     expect(spend.locator(".gk-spend-top")).to_contain_text("dana")
     spend.screenshot(path=str(artifact_path("team-spend")))
+    spend.screenshot(path=str(DOCS / "spend.png"))  # the README's picture
     page.screenshot(path=str(artifact_path("team-spend-page")))
     assert_no_traceback(page)
