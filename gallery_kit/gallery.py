@@ -24,6 +24,7 @@ from gallery_kit.bedrock.families import (
 )
 from gallery_kit.bedrock.lifecycle import DefaultChoice, ModelCatalog
 from gallery_kit.errors import GalleryError, ImageNotFound
+from gallery_kit.inflight import in_flight
 from gallery_kit.keeping import GenerationResult, Keeper
 from gallery_kit.progress import Progress, quiet
 from gallery_kit.records import (
@@ -150,18 +151,19 @@ class Gallery(TrashActions):
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         spec, valid = self.prepare(request)
-        output = self.generator.invoke(spec, valid)
-        result = self._store(
-            output,
-            spec.name,
-            prompt=valid.prompt,
-            negative_prompt=valid.negative_prompt,
-            style=valid.style,
-            quality=valid.quality,
-            cfg_scale=valid.cfg_scale,
-            model_id=self.generator.recorded_model_id(spec),
-            batch_size=valid.count,
-        )
+        with in_flight(self.outbox.root.parent):  # a server keeps this kernel until it is kept
+            output = self.generator.invoke(spec, valid)
+            result = self._store(
+                output,
+                spec.name,
+                prompt=valid.prompt,
+                negative_prompt=valid.negative_prompt,
+                style=valid.style,
+                quality=valid.quality,
+                cfg_scale=valid.cfg_scale,
+                model_id=self.generator.recorded_model_id(spec),
+                batch_size=valid.count,
+            )
         result.request = valid
         return result
 
@@ -189,18 +191,19 @@ class Gallery(TrashActions):
         plan = plan_edit(edit, self.default_model_id, offline=self.offline, rng=self._rng)
         parent = self.get(plan.edit.image_id)
         job = prepare_job(plan, parent, self.read_original(parent))
-        output = self.generator.edit(job)
-        return self._store(
-            output,
-            job.spec.name,
-            prompt=job.prompt or parent.prompt,
-            negative_prompt=plan.edit.negative_prompt,
-            model_id=self.generator.recorded_model_id(job.spec),
-            batch_size=len(output.images),
-            parent_id=parent.id,
-            operation=plan.edit.operation,
-            extra=edit_extra(job),
-        )
+        with in_flight(self.outbox.root.parent):
+            output = self.generator.edit(job)
+            return self._store(
+                output,
+                job.spec.name,
+                prompt=job.prompt or parent.prompt,
+                negative_prompt=plan.edit.negative_prompt,
+                model_id=self.generator.recorded_model_id(job.spec),
+                batch_size=len(output.images),
+                parent_id=parent.id,
+                operation=plan.edit.operation,
+                extra=edit_extra(job),
+            )
 
     def children(self, image_id: str) -> list[ImageRecord]:
         """The images made from ``image_id`` (stored or still waiting to upload), newest first."""
