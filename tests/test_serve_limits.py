@@ -333,3 +333,28 @@ def test_a_kernel_whose_browser_left_is_shut_down_after_the_idle_minutes(
     pid = kernel_pid(page.kernel_id, app)
     in_thread(_hold_websocket(app, page.kernel_id, until=lambda: True))  # connect, then leave
     wait_until("the idle kernel culled", lambda: pid not in kernels(app), app)
+
+
+def test_a_ready_kernel_reads_its_first_page_when_its_page_connects() -> None:
+    from gallery_kit import Gallery
+    from gallery_kit.ui.feed import FirstPage
+
+    gallery = Gallery.from_settings(load_settings())
+    loads: list[str] = []
+
+    def guard(fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)
+
+    ready = FirstPage({"VOILA_PREHEAT": "True"})  # a kernel Voilà keeps ready
+    ready.at_start(lambda: loads.append("page"), gallery)
+    assert loads == []  # nothing read for nobody: it would be stale when someone comes
+    with ThreadPoolExecutor(1) as pool:
+        assert ready.at_ready(pool, guard)
+    assert loads == ["page"]
+    with ThreadPoolExecutor(1) as pool:
+        assert not ready.at_ready(pool, guard)  # the next "ready": the usual resend
+    started = FirstPage({"VOILA_PREHEAT": "False"})  # a kernel started for its page
+    started.at_start(lambda: loads.append("at start"), gallery)
+    assert loads == ["page", "at start"]
+    with ThreadPoolExecutor(1) as pool:
+        assert not started.at_ready(pool, guard)

@@ -22,7 +22,7 @@ from gallery_kit.errors import GalleryError, InvalidRequest
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord, is_image_id
 from gallery_kit.search.searcher import Filters
-from gallery_kit.ui.feed import PAGE_SIZE, Feed
+from gallery_kit.ui.feed import PAGE_SIZE, Feed, FirstPage
 from gallery_kit.ui.grid import GalleryGrid
 from gallery_kit.ui.lightbox import lightbox_detail
 from gallery_kit.ui.messages import Messages, unexpected
@@ -62,7 +62,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             else 10
         )
         self._io_pool = ThreadPoolExecutor(2, thread_name_prefix="gk-io")
-        self.feed = Feed(gallery)
+        self.feed, self.first_page = Feed(gallery), FirstPage()
         self._poll_busy = threading.Lock()
         self._last_outbox_try = 0.0
         # Ids whose thumbnail the page has (since its view last said "ready").
@@ -217,7 +217,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             self.gallery.sync_outbox()
         except GalleryError as exc:
             log.info("outbox not flushed at start: %s", exc)
-        self._reload()
+        self.first_page.at_start(self._reload, self.gallery)
         self.gallery.purge_old_trash()  # past GALLERY_TRASH_DAYS; after the first page
         try:
             report = self.gallery.adopt_foreign()
@@ -304,7 +304,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         image_id = content.get("id")
         if image_id is not None and not (isinstance(image_id, str) and is_image_id(image_id)):
             return  # ids are validated before they reach a key or a path
-        if kind == "ready":
+        if kind == "ready" and not self.first_page.at_ready(self._io_pool, self._guard):
             # The view rendered: send the whole state again. An update sent from a worker
             # thread while the page was still starting can be lost, and traitlets only sends
             # a value again when it changes (seen as ~1 page view in 25 stuck on "Loading…").
