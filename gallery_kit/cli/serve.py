@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -124,8 +125,16 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8866) -> i
     env.setdefault("GALLERY_DATA_DIR", str(settings.data_dir))
     env_file = find_env_file(os.environ)
     env.setdefault(ENV_FILE_VAR, str(env_file) if env_file else "")
-    try:
-        command = voila_command(notebook, host=host, port=port, limits=limits)
-        return subprocess.call(command, env=env)  # noqa: S603 - our own argv, no shell
-    except KeyboardInterrupt:
-        return 0
+    command = voila_command(notebook, host=host, port=port, limits=limits)
+    server = subprocess.Popen(command, env=env)  # noqa: S603 - our own argv, no shell
+    # Stopped (SIGTERM) or interrupted (Ctrl-C reaches both): exit once the server has shut its
+    # kernels down and left the port, so a restart on the same port finds it free.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: server.send_signal(signum))
+    interrupted = False
+    while True:
+        try:
+            code = server.wait()
+        except KeyboardInterrupt:
+            interrupted = True
+            continue
+        return 0 if interrupted else code
