@@ -11,6 +11,7 @@ import asyncio
 import http.client
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -57,6 +58,48 @@ def test_page_rate_allows_a_burst_then_asks_to_wait_per_address() -> None:
     clock.now += 20
     assert rate.allow("10.0.0.1") is None
     assert rate.allow("10.0.0.1") is not None
+
+
+def test_a_client_that_opened_half_its_pages_is_heavy() -> None:
+    clock = Clock()
+    rate = PageRate(4, clock)
+    rate.allow("a")
+    assert rate.recent("a") == pytest.approx(1.0)
+    assert not rate.heavy("a")
+    rate.allow("a")
+    assert rate.heavy("a")
+    assert rate.recent("new") == 0.0
+    clock.now += 60
+    assert not rate.heavy("a")  # a minute later it is a new visitor again
+
+
+def test_kernel_starts_wait_in_priority_order() -> None:
+    from gallery_kit.server.starts import StartQueue
+
+    async def scenario() -> list[str]:
+        queue, order = StartQueue(1), []
+        await queue.acquire(0)  # one start running
+
+        async def start(name: str, priority: float) -> None:
+            async with queue.slot(priority):
+                order.append(name)
+
+        waiting = [
+            asyncio.create_task(start("storm", 15)),
+            asyncio.create_task(start("pool refill", 10)),
+            asyncio.create_task(start("new visitor", 1)),
+        ]
+        cancelled = asyncio.create_task(start("gave up", 0))
+        await asyncio.sleep(0)
+        assert queue.waiting == 4
+        cancelled.cancel()
+        await asyncio.sleep(0)
+        queue.release()
+        await asyncio.gather(*waiting)
+        assert (queue.running, queue.waiting) == (0, 0)
+        return order
+
+    assert asyncio.run(scenario()) == ["new visitor", "pool refill", "storm"]
 
 
 def test_page_rate_zero_means_no_limit() -> None:
@@ -289,17 +332,23 @@ def test_a_kernel_nobody_connects_to_is_shut_down_one_connected_is_kept(
     serve: Callable[..., ServedApp],
 ) -> None:
     app = serve(GALLERY_KIT_CONNECT_SECONDS="3", GALLERY_KIT_POOL_SIZE="0", GALLERY_PAGE_RATE="0")
-    watched, unwatched = get(app), get(app)
+    watched = get(app)
     watched_pid = kernel_pid(watched.kernel_id, app)
-    unwatched_pid = kernel_pid(unwatched.kernel_id, app)
     assert watched_pid
-    assert unwatched_pid
-
-    def unwatched_gone() -> bool:
-        return unwatched_pid not in kernels(app)
-
-    # The page of one connects its websocket (and keeps it) while the other's never does.
-    in_thread(_hold_websocket(app, watched.kernel_id, until=unwatched_gone))
+    done = threading.Event()
+    # The page of one connects its websocket at once (and keeps it) ...
+    with ThreadPoolExecutor(1) as pool:
+        holding = pool.submit(asyncio.run, _hold_websocket(app, watched.kernel_id, done.is_set))
+        try:
+            unwatched = get(app)  # ... while the other's never does.
+            unwatched_pid = kernel_pid(unwatched.kernel_id, app)
+            assert unwatched_pid
+            wait_until(
+                "the unconnected kernel culled", lambda: unwatched_pid not in kernels(app), app
+            )
+        finally:
+            done.set()
+            holding.result()
     assert "no page connected to it within 3 s" in app.log_text()
     assert watched_pid in kernels(app)
 

@@ -38,6 +38,8 @@ CONNECT_SECONDS = 60.0
 #: Internal (tests, benches): kernels kept ready, the notebook already run (0: no pool).
 POOL_SIZE_VAR = "GALLERY_KIT_POOL_SIZE"
 POOL_SIZE = 2
+#: Internal (tests, benches): kernel starts at once (default: the machine's cores).
+START_SLOTS_VAR = "GALLERY_KIT_START_SLOTS"
 #: What a busy page asks the browser to wait before it tries again.
 BUSY_RETRY_S = 10.0
 
@@ -64,6 +66,7 @@ class ServerLimits:
     idle_minutes: float
     pool_size: int
     connect_timeout_s: float
+    start_slots: int = 2
 
     @classmethod
     def from_settings(
@@ -77,6 +80,7 @@ class ServerLimits:
             idle_minutes=settings.idle_minutes,
             pool_size=min(pool, limit),
             connect_timeout_s=_number(environ, CONNECT_SECONDS_VAR, CONNECT_SECONDS),
+            start_slots=max(1, int(_number(environ, START_SLOTS_VAR, os.cpu_count() or 2))),
         )
 
     def voila_flags(self) -> list[str]:
@@ -96,6 +100,8 @@ class ServerLimits:
 class GateHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà ships no types
     """Voilà's page handler, behind the per-client pace and the session bound."""
 
+    _use_pool = False
+
     @tornado.web.authenticated
     async def get(self, path: str | None = None) -> None:
         if self.notebook_path and path:  # Voilà redirects these to /voila/files: no kernel
@@ -108,17 +114,31 @@ class GateHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà ships no
             retry = retry_after_header(wait)
             self._refuse(429, retry, slow_down_page(gate.rate.per_minute, retry))
             return
-        ticket = kernels.admit(pool_usable=self._pool_usable())
+        client = self.request.remote_ip or "?"
+        # A client opening many pages takes no ready kernel: those are for new visitors.
+        heavy = gate.rate.heavy(client)
+        ticket = kernels.admit(pool_usable=self._pool_usable() and not heavy)
         if ticket is None:
             retry = retry_after_header(BUSY_RETRY_S)
             self._refuse(503, retry, busy_page(kernels.budget().viewers, retry))
             return
         token = CURRENT_TICKET.set(ticket)
+        slot = False
         try:
+            self._use_pool = not heavy and self._pool_usable() and kernels.pool_ready()
+            if not self._use_pool:  # a kernel of its own: wait for a start slot
+                await kernels.starts.acquire(gate.rate.recent(client))
+                slot = True
             await super().get(path=path)
         finally:
+            if slot:
+                kernels.starts.release()
             kernels.page_sent(ticket)
             CURRENT_TICKET.reset(token)
+
+    def should_use_rendered_notebook(self, *args: Any) -> bool:
+        """Voilà's choice of a ready kernel, only when the gate chose it too."""
+        return bool(self._use_pool and super().should_use_rendered_notebook(*args))
 
     def _pool_usable(self) -> bool:
         """Would Voilà hand this request a pool kernel (``should_use_rendered_notebook``)?"""
@@ -158,6 +178,8 @@ class GalleryVoila(voila_app.Voila):  # type: ignore[misc]  # Voilà ships no ty
             pool_size=self.gate.limits.pool_size,
             connect_timeout_s=self.gate.limits.connect_timeout_s,
             data_dir=self.data_dir,
+            start_slots=self.gate.limits.start_slots,
+            pool_priority=max(1, self.gate.limits.page_rate) / 2,
         )
 
         def factory(

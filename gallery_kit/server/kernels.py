@@ -26,6 +26,7 @@ from typing import Any
 
 from gallery_kit.inflight import KERNEL_ID_VAR, clear, is_in_flight
 from gallery_kit.server.limits import Budget
+from gallery_kit.server.starts import StartQueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,10 @@ class GateConfig:
     pool_size: int
     connect_timeout_s: float
     data_dir: Path
+    #: Kernel starts (and notebook runs) at once; see gallery_kit.server.starts.
+    start_slots: int = 2
+    #: The queue priority of the ready pool's refills (a client's pages in the last minute).
+    pool_priority: float = 10.0
 
 
 class Ticket:
@@ -71,6 +76,7 @@ class GateMixin:
         self._connected: set[str] = set()
         self._tickets: set[Ticket] = set()
         self._closing = False
+        self.starts = StartQueue(self.gate.start_slots)
         super().__init__(**kwargs)
 
     # --- the budget -------------------------------------------------------------------------
@@ -130,6 +136,21 @@ class GateMixin:
             extra_kernel_env_variables=extra_kernel_env_variables or {},
             **kwargs,
         )
+
+    async def _initialize(
+        self, notebook_path: str, kernel_id: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Voilà's pool start (kernel, then the notebook run), in a start slot."""
+        await self.starts.acquire(self.gate.pool_priority)
+        try:
+            result: dict[str, Any] = await super()._initialize(  # type: ignore[misc]
+                notebook_path, kernel_id, **kwargs
+            )
+        except BaseException:
+            self.starts.release()
+            raise
+        result["task"].add_done_callback(lambda _task: self.starts.release())
+        return result
 
     async def get_rendered_notebook(
         self,

@@ -75,6 +75,18 @@ class PageRate:
             return None
         return (1.0 - bucket.tokens) / rate
 
+    def recent(self, client: str) -> float:
+        """About how many pages ``client`` opened in the last minute (0 without a limit)."""
+        bucket = self._buckets.get(client)
+        if self.per_minute <= 0 or bucket is None:
+            return 0.0
+        refilled = bucket.tokens + (self.clock() - bucket.at) * self.per_minute / 60.0
+        return max(0.0, self.per_minute - refilled)
+
+    def heavy(self, client: str) -> bool:
+        """Has ``client`` opened half its minute's pages? (It then waits behind new visitors.)"""
+        return self.per_minute > 0 and self.recent(client) >= self.per_minute / 2
+
     def _forget(self, now: float) -> None:
         if len(self._buckets) < 1024:
             return
