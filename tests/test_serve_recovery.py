@@ -30,7 +30,7 @@ from tests.support.browser import (
 )
 from tests.support.faults import FaultyProxy
 from tests.test_reliability import sha, stored_originals
-from tests.test_serve_limits import kernel_pid
+from tests.test_serve_limits import kernel_pid, kernels
 
 pytestmark = pytest.mark.browser
 
@@ -112,3 +112,22 @@ def test_a_kernel_killed_while_its_image_uploads_loses_nothing(
     assert list(stored) == [waiting]
     assert [sha(b) for b in stored.values()] == [sha(bedrock.sent_images[0])]
     assert list(outbox.glob("*/meta.json")) == []
+
+
+def test_closing_the_tab_frees_its_kernel_at_once(
+    chromium: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voilà's unload beacon (POST /voila/api/shutdown/<kernel>) needs the _xsrf cookie."""
+    monkeypatch.setenv("GALLERY_KIT_POOL_SIZE", "0")
+    app = start_app(os.environ, tmp_path / "serve")
+    try:
+        context = chromium.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        open_dashboard(page, app)
+        (pid,) = kernels(app)
+        page.close(run_before_unload=True)
+        _wait("the closed tab's kernel shut down", lambda: pid not in kernels(app), app)
+        context.close()
+        assert "Kernel shutdown" in app.log_text()
+    finally:
+        app.stop()

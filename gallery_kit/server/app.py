@@ -122,6 +122,9 @@ class GateHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà ships no
             retry = retry_after_header(BUSY_RETRY_S)
             self._refuse(503, retry, busy_page(kernels.budget().viewers, retry))
             return
+        # Sets the _xsrf cookie that Voilà's unload beacon (/voila/api/shutdown) sends back:
+        # without it the beacon is refused (403) and a closed tab's kernel waits for the cull.
+        _ = self.xsrf_token
         token = CURRENT_TICKET.set(ticket)
         slot = False
         try:
