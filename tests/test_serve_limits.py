@@ -102,6 +102,25 @@ def test_kernel_starts_wait_in_priority_order() -> None:
     assert asyncio.run(scenario()) == ["new visitor", "pool refill", "storm"]
 
 
+def test_heavy_starts_leave_a_slot_for_new_visitors() -> None:
+    from gallery_kit.server.starts import StartQueue
+
+    async def scenario() -> tuple[int, int, bool]:
+        queue = StartQueue(2)
+        await queue.acquire(100, heavy=True)  # a reload loop's start
+        second = asyncio.create_task(queue.acquire(101, heavy=True))
+        await asyncio.sleep(0)
+        held_back = not second.done()  # the last free slot is not for it ...
+        await queue.acquire(1)  # ... but for a new visitor, at once
+        running = queue.running
+        queue.release()
+        queue.release(heavy=True)
+        await second
+        return running, queue.running, held_back
+
+    assert asyncio.run(scenario()) == (2, 1, True)
+
+
 def test_page_rate_zero_means_no_limit() -> None:
     rate = PageRate(0, Clock())
     assert all(rate.allow("a") is None for _ in range(1000))
@@ -357,11 +376,12 @@ def test_no_kernel_is_culled_while_a_generation_is_in_flight(
     serve: Callable[..., ServedApp],
 ) -> None:
     app = serve(GALLERY_KIT_CONNECT_SECONDS="2", GALLERY_KIT_POOL_SIZE="0", GALLERY_PAGE_RATE="0")
-    busy, idle = get(app), get(app)
+    busy = get(app)
     # The marker a kernel holds while its model call and the keeping of its images run.
     marker = app.data_dir / "in-flight" / f"{busy.kernel_id}.test"
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
+    idle = get(app)
     busy_pid, idle_pid = kernel_pid(busy.kernel_id, app), kernel_pid(idle.kernel_id, app)
     wait_until("the idle kernel culled", lambda: idle_pid not in kernels(app), app)
     assert busy_pid in kernels(app)

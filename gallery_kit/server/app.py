@@ -40,6 +40,8 @@ POOL_SIZE_VAR = "GALLERY_KIT_POOL_SIZE"
 POOL_SIZE = 2
 #: Internal (tests, benches): kernel starts at once (default: the machine's cores).
 START_SLOTS_VAR = "GALLERY_KIT_START_SLOTS"
+#: Start-queue priority added per page of a client that has not connected.
+PRIORITY_PER_UNCONNECTED = 100.0
 #: What a busy page asks the browser to wait before it tries again.
 BUSY_RETRY_S = 10.0
 
@@ -115,9 +117,13 @@ class GateHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà ships no
             self._refuse(429, retry, slow_down_page(gate.rate.per_minute, retry))
             return
         client = self.request.remote_ip or "?"
-        # A client opening many pages takes no ready kernel: those are for new visitors.
-        heavy = gate.rate.heavy(client)
-        ticket = kernels.admit(pool_usable=self._pool_usable() and not heavy)
+        # A client that opened many pages, or whose last page has not connected (no browser
+        # runs it), takes no ready kernel (those are for new visitors) and starts its own
+        # after theirs.
+        unconnected = kernels.unconnected(client)
+        heavy = unconnected > 0 or gate.rate.heavy(client)
+        priority = gate.rate.recent(client) + PRIORITY_PER_UNCONNECTED * unconnected
+        ticket = kernels.admit(client, pool_usable=self._pool_usable())
         if ticket is None:
             retry = retry_after_header(BUSY_RETRY_S)
             self._refuse(503, retry, busy_page(kernels.budget().viewers, retry))
@@ -128,14 +134,17 @@ class GateHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà ships no
         token = CURRENT_TICKET.set(ticket)
         slot = False
         try:
-            self._use_pool = not heavy and self._pool_usable() and kernels.pool_ready()
+            budget = kernels.budget()  # (this visitor counted)
+            room = budget.viewers + budget.pooled <= budget.limit
+            # (When only a ready kernel fits, it is for whoever comes: no refusal while it idles.)
+            self._use_pool = self._pool_usable() and kernels.pool_ready() and not (heavy and room)
             if not self._use_pool:  # a kernel of its own: wait for a start slot
-                await kernels.starts.acquire(gate.rate.recent(client))
+                await kernels.starts.acquire(priority, heavy=heavy)
                 slot = True
             await super().get(path=path)
         finally:
             if slot:
-                kernels.starts.release()
+                kernels.starts.release(heavy=heavy)
             kernels.page_sent(ticket)
             CURRENT_TICKET.reset(token)
 

@@ -44,10 +44,11 @@ class GateConfig:
 class Ticket:
     """One admitted visitor, counted as a viewer until its kernel is known (or it gave up)."""
 
-    __slots__ = ("kernel_id", "open")
+    __slots__ = ("client", "kernel_id", "open")
 
-    def __init__(self) -> None:
+    def __init__(self, client: str) -> None:
         self.open = True
+        self.client = client
         self.kernel_id: str | None = None
 
 
@@ -74,6 +75,8 @@ class GateMixin:
         #: kernel id -> when its page was sent (None while it is being rendered).
         self._page_kernels: dict[str, float | None] = {}
         self._connected: set[str] = set()
+        #: kernel id -> the client address its page was sent to.
+        self._clients: dict[str, str] = {}
         self._tickets: set[Ticket] = set()
         self._closing = False
         self.starts = StartQueue(self.gate.start_slots)
@@ -90,11 +93,11 @@ class GateMixin:
         """A pool kernel (started or starting) the next visitor can take."""
         return any(getattr(self, "_pools", {}).values())
 
-    def admit(self, *, pool_usable: bool) -> Ticket | None:
+    def admit(self, client: str, *, pool_usable: bool) -> Ticket | None:
         """A ticket when one more visitor fits (then counted at once), None when full."""
         if not self.budget().admits(pool_usable=pool_usable and self.pool_ready()):
             return None
-        ticket = Ticket()
+        ticket = Ticket(client)
         self._tickets.add(ticket)
         return ticket
 
@@ -107,7 +110,19 @@ class GateMixin:
         ticket = CURRENT_TICKET.get()
         if ticket is not None:
             ticket.kernel_id = kernel_id
+            self._clients[kernel_id] = ticket.client
             self.release(ticket)
+
+    def unconnected(self, client: str) -> int:
+        """Pages sent to ``client`` whose websocket has not connected (yet): a browser connects
+        within seconds, a ``curl`` loop never."""
+        return sum(
+            1
+            for kernel_id, sent in self._page_kernels.items()
+            if sent is not None
+            and kernel_id not in self._connected
+            and self._clients.get(kernel_id) == client
+        )
 
     def page_sent(self, ticket: Ticket) -> None:
         """The page is out (or its request ended): its websocket is due from now."""
@@ -174,6 +189,7 @@ class GateMixin:
         finally:
             self._page_kernels.pop(kernel_id, None)
             self._connected.discard(kernel_id)
+            self._clients.pop(kernel_id, None)
             clear(self.gate.data_dir, kernel_id)
         if self.notebook_path is not None:
             self.fill_if_needed(delay=0, notebook_name=self.notebook_path)

@@ -3,9 +3,10 @@
 Starting a page kernel and running the notebook costs a core for ~2-3 s. Twenty at once on a
 2-core machine make every one of them (and every open page) crawl; so at most ``slots`` run at
 once (default: the machine's cores) and the others wait in a queue ordered by a priority:
-the number of pages their client address opened in the last minute (a visitor opening the
-gallery for the first time goes before a reload loop), with the ready pool's refills at
-``POOL_PRIORITY`` - after new visitors, before clients that open many pages.
+the number of pages their client address opened in the last minute, plus 100 for each page
+sent to it that never connected its websocket (a visitor opening the gallery goes before a
+reload loop, a browser before a ``curl``); the ready pool's refills come after new visitors
+and before clients that opened half their minute's pages.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ from collections.abc import AsyncIterator
 
 
 class StartQueue:
+    """At most ``slots`` starts at once; a *heavy* start (a client opening many pages, or
+    whose pages never connect) may hold at most ``slots - 1`` of them (at least 1), so a new
+    visitor or a refill of the ready pool always has a slot to come to."""
+
     def __init__(self, slots: int) -> None:
         self.slots = max(1, slots)
+        self.heavy_slots = max(1, self.slots - 1)
         self._free = self.slots
-        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._heavy_running = 0
+        self._waiting: list[tuple[float, int, bool, asyncio.Future[bool]]] = []
         self._order = itertools.count()
 
     @property
@@ -32,31 +39,49 @@ class StartQueue:
     def running(self) -> int:
         return self.slots - self._free
 
-    async def acquire(self, priority: float) -> None:
-        if self._free > 0 and not self.waiting:
-            self._free -= 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), future))
+    def _fits(self, heavy: bool) -> bool:
+        return self._free > 0 and (not heavy or self._heavy_running < self.heavy_slots)
+
+    async def acquire(self, priority: float, *, heavy: bool = False) -> None:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), heavy, future))
+        self._hand_over()  # at once when a slot is free for it (and nobody better waits)
         try:
-            await future  # the slot is handed over by release()
+            await future  # the slot is taken for us by _hand_over()
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                self.release()  # handed over just as we gave up: pass it on
+                self.release(heavy=heavy)  # handed over just as we gave up: pass it on
             raise
 
-    def release(self) -> None:
-        while self._waiting:
-            _priority, _n, future = heapq.heappop(self._waiting)
-            if not future.done():
-                future.set_result(None)
-                return
+    def _take(self, heavy: bool) -> None:
+        self._free -= 1
+        self._heavy_running += int(heavy)
+
+    def release(self, *, heavy: bool = False) -> None:
         self._free = min(self.slots, self._free + 1)
+        self._heavy_running = max(0, self._heavy_running - int(heavy))
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Give free slots to the best waiters that fit (a heavy one may have to wait on)."""
+        skipped = []
+        while self._waiting and self._free > 0:
+            entry = heapq.heappop(self._waiting)
+            future, heavy = entry[3], entry[2]
+            if future.done():
+                continue
+            if not self._fits(heavy):
+                skipped.append(entry)
+                continue
+            self._take(heavy)
+            future.set_result(True)
+        for entry in skipped:
+            heapq.heappush(self._waiting, entry)
 
     @contextlib.asynccontextmanager
-    async def slot(self, priority: float) -> AsyncIterator[None]:
-        await self.acquire(priority)
+    async def slot(self, priority: float, *, heavy: bool = False) -> AsyncIterator[None]:
+        await self.acquire(priority, heavy=heavy)
         try:
             yield
         finally:
-            self.release()
+            self.release(heavy=heavy)
