@@ -1,27 +1,33 @@
-"""Dashboard first paint in headless Chromium, vs. a bare Voilà notebook; kernel memory.
+"""Dashboard first paint in headless Chromium, vs. a bare Voilà notebook; many visitors; memory.
 
-    uv run python -m bench.dashboard            # 1,000 images, 5 runs each (~2 minutes)
-    uv run python -m bench.dashboard --quick    # 200 images, 2 runs each (< 1 minute)
+    uv run python -m bench.dashboard            # 1,000 and 20,000 images, 5 runs each (~6 min)
+    uv run python -m bench.dashboard --quick    # 200 and 2,000 images, 2 runs each
+    uv run python -m bench.dashboard --smoke    # tiny, for tests/test_bench_smoke.py
 
-* ``gallery-kit serve`` (Voilà, AWS mode) against moto S3 holding seeded images (Bedrock is not
-  needed to browse); a bare notebook with one ``ipywidgets.Button``, written to a temporary
-  folder and served by Voilà with the same flags (``gallery_kit.serve.voila_command``).
+* ``gallery-kit serve`` (Voilà behind gallery_kit's gate, with its ready kernels; AWS mode)
+  against moto S3, one server per gallery size, each with a bucket of seeded images (Bedrock is
+  not needed to browse); a bare notebook with one ``ipywidgets.Button`` served by plain Voilà
+  (``python -m voila``, no ready kernels) with the same flags
+  (``gallery_kit.cli.serve.voila_flags``) - the baseline, in the same run.
 * Debian's Chromium through Playwright. Each run opens the page in a fresh browser context (no
-  cache; Voilà starts a new kernel for every page view) and measures, with the page's own clock
-  (``performance.now()``, from navigation start), the moment the first 24
-  ``.gk-grid .gk-thumb img`` are fully loaded (``complete && naturalWidth > 0``) — or, for the
-  bare notebook, the moment its button is visible. Runs alternate between the two; one warm-up
-  run of each is not counted; the medians are compared. The gallery is timed twice a run: as
-  the next visitor (the server's thumbnail cache, shared by its kernels, holds the page) and as
-  the server's first page view (that cache emptied just before).
+  cache) and measures, with the page's own clock (``performance.now()``, from navigation
+  start), the moment the first 24 ``.gk-grid .gk-thumb img`` are fully loaded (``complete &&
+  naturalWidth > 0``) - or, for the bare notebook, the moment its button is visible. Runs
+  alternate; one warm-up run of each is not counted; medians are compared.
+  **Warm**: a server that has served pages before, visitors a few seconds apart (its ready
+  kernels refilled). **Thumbnail cache empty**: the same, with the server's thumbnail cache
+  (shared by its kernels) emptied just before. **Fresh**: the server stopped and started
+  again, the page opened as soon as its port answers (its ready kernels still starting).
+* **Visitors at once**: 20 browser sessions (fresh contexts) open the gallery within 10 s,
+  evenly; each one's time to its first 24 thumbnails (its own clock), p50, p95, failures, and
+  the resident memory of the server's kernels afterwards.
 * Search: on a warm server, a word typed into the search box until the first page of
   matching thumbnails has loaded (page clock), over eleven words.
-* Memory (issue item 4): one more gallery page view, then "Load more" is clicked until it hides
-  (every image listed); the kernel's resident memory (VmRSS, and its peak VmHWM) is read from
-  ``/proc`` — the kernel is the new ``ipykernel`` child of the Voilà process.
+* Memory: one more gallery page view, then "Load more" is clicked until it hides (every image
+  listed); the kernel's resident memory (VmRSS, and its peak VmHWM) is read from ``/proc``.
 
 No simulated network delay here: S3, Voilà and the browser are all on 127.0.0.1.
-Every process started (moto, both Voilà process groups and their kernels, Chromium) is stopped.
+Every process started (moto, the Voilà process groups and their kernels, Chromium) is stopped.
 """
 
 from __future__ import annotations
@@ -486,12 +492,76 @@ def serve_argv(port: int) -> list[str]:
     return [*head, "serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
+def bare_argv(notebook: Path, port: int) -> list[str]:
+    """Plain Voilà (no gate, no ready kernels) with the flags gallery-kit serve gives its own."""
+    from gallery_kit.cli.serve import voila_flags
+
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        *voila_flags(host="127.0.0.1", port=port),
+        "--MappingKernelManager.cull_idle_timeout=600",
+        "--MappingKernelManager.cull_interval=60",
+    ]
+
+
+def wait_pool(server: Voila, pause_s: float) -> None:
+    """Let a warm server's ready kernels refill (visitors a few seconds apart)."""
+    time.sleep(pause_s)
+    server.track()
+
+
+def fresh_runs(
+    browser: Any, server: Voila, runs: int, first: int, clear: Path | None = None
+) -> list[float]:
+    """A server's first page view, ``runs`` times: stop it, start it, open it at once."""
+    times: list[float] = []
+    for _ in range(runs):
+        server.stop()
+        if clear is not None:
+            shutil.rmtree(clear, ignore_errors=True)
+        server.launch().wait_ready()
+        seconds = timed_run(browser, server, GALLERY_READY, first)
+        if seconds is not None:
+            times.append(seconds)
+    return times
+
+
+def visitors_run(browser: Any, server: Voila, first: int, n: int) -> dict[str, Any]:
+    """``n`` browser sessions opening the gallery within 10 s (issue 15: twenty at once)."""
+    from bench._visitors import many_visitors, percentile
+
+    assert server.proc is not None
+    before = kernels_under(server.proc.pid)
+    result = many_visitors(
+        browser, server.url, GALLERY_READY, first, n=n, within_s=10.0, viewport=VIEWPORT
+    )
+    server.track()
+    served = [t for t in result["times"] if t is not None]
+    new = kernels_under(server.proc.pid) - before
+    rss = sorted(memory_mb(p).get("VmRSS", 0.0) for p in new | before)
+    return {
+        "visitors": n,
+        "times_s": [None if t is None else round(t, 2) for t in result["times"]],
+        "p50_s": round(percentile(served, 0.5), 2),
+        "p95_s": round(percentile(served, 0.95), 2),
+        "failures": n - len(served),
+        "statuses": sorted(set(result["statuses"])),
+        "kernels": len(rss),
+        "kernel_rss_median_mb": round(median(rss), 1) if rss else 0.0,
+        "kernel_rss_total_mb": round(sum(rss), 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="200 images, 2 runs (< 1 min)")
+    parser.add_argument("--quick", action="store_true", help="200 and 2,000 images, 2 runs")
     parser.add_argument("--smoke", action="store_true", help="tiny run, for the test suite")
-    parser.add_argument("--images", type=int, help="images in the bucket")
+    parser.add_argument("--images", type=int, nargs="+", help="images in the buckets")
     parser.add_argument("--runs", type=int, help="timed runs of each page (median)")
+    parser.add_argument("--visitors", type=int, help="browser sessions at once (default 20)")
     parser.add_argument("--write-docs", action="store_true", help="also write docs/bench-*.png")
     parser.add_argument("--out-dir", type=Path, help="where the chart goes (default bench/out)")
     args = parser.parse_args(argv)
@@ -505,28 +575,29 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    from gallery_kit.cli.serve import voila_command
-
     bench_run = BenchRun()
-    images = args.images or (48 if args.smoke else 200 if args.quick else 1000)
+    sizes = args.images or ([48] if args.smoke else [200, 2000] if args.quick else [1000, 20000])
+    images = sizes[0]
     runs = args.runs or (1 if args.smoke else 2 if args.quick else 5)
+    crowd = args.visitors or (3 if args.smoke else 20)
     warmup = not args.smoke
+    pause = 0.5 if args.smoke else 6.0
     first = min(PAGE, images)
     print(
-        f"dashboard: {images:,} images in moto S3; {runs} timed runs each (+{int(warmup)} "
-        f"warm-up); {machine()}; {bench_run.when}",
+        f"dashboard: {', '.join(f'{n:,}' for n in sizes)} images in moto S3; {runs} timed runs "
+        f"each (+{int(warmup)} warm-up); {crowd} visitors at once; {machine()}; {bench_run.when}",
         flush=True,
     )
 
     bare_times: list[float] = []
-    gallery_times: list[float] = []
+    warm: dict[int, list[float]] = {n: [] for n in sizes}
     cold_times: list[float] = []
     failed = {"bare": 0, "gallery": 0, "cold": 0}
 
     def record(times: list[float], name: str, seconds: float | None) -> None:
         if seconds is None:
             failed[name] += 1
-            if failed[name] > max(1, runs // 2):
+            if failed[name] > max(1, runs // 2) * len(sizes):
                 raise RuntimeError(f"{failed[name]} {name} page views never finished")
         else:
             times.append(seconds)
@@ -535,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gk-bench-dash-")))
         server = stack.enter_context(
             S3Server(
-                [{"name": BUCKET, "images": images, "real_thumbs": True}],
+                [{"name": f"{BUCKET}-{n}", "images": n, "real_thumbs": True} for n in sizes],
                 distinct_images=1 if args.smoke else 6,
             )
         )
@@ -544,86 +615,112 @@ def main(argv: list[str] | None = None) -> int:
         env = {
             **base_env,
             **aws_env(server.url),
-            "S3_BUCKET_NAME": BUCKET,
             "S3_REGION": "us-east-1",
-            "GALLERY_DATA_DIR": str(tmp / "data"),
             "GALLERY_GENERATOR": "bedrock",
+            "GALLERY_ENV_FILE": "",
+            "GALLERY_PAGE_RATE": "0",  # every visitor here is 127.0.0.1
         }
         bare_dir = tmp / "bare"
         bare_dir.mkdir()
         (bare_dir / "bare.ipynb").write_text(json.dumps(BARE_NOTEBOOK), encoding="utf-8")
-        bare_port, gallery_port = free_port(), free_port()
+        bare_port = free_port()
         bare = Voila(
-            "bare",
-            voila_command(bare_dir / "bare.ipynb", host="127.0.0.1", port=bare_port),
-            env,
-            bare_port,
-            tmp / "bare.log",
+            "bare", bare_argv(bare_dir / "bare.ipynb", bare_port), env, bare_port, tmp / "bare.log"
         )
-        gallery = Voila("gallery", serve_argv(gallery_port), env, gallery_port, tmp / "gk.log")
+        galleries: dict[int, Voila] = {}
+        for n in sizes:
+            port = free_port()
+            galleries[n] = Voila(
+                f"gallery-{n}",
+                serve_argv(port),
+                {**env, "S3_BUCKET_NAME": f"{BUCKET}-{n}", "GALLERY_DATA_DIR": str(tmp / f"d{n}")},
+                port,
+                tmp / f"gk-{n}.log",
+            )
         stack.callback(bare.stop)
-        stack.callback(gallery.stop)
-        stack.callback(bare.terminate)  # both shut down side by side
-        gallery.launch()
+        for g in galleries.values():
+            stack.callback(g.stop)
+        stack.callback(bare.terminate)  # all shut down side by side
+        for g in galleries.values():
+            g.launch()
         bare.launch()
-        gallery.wait_ready()
+        for g in galleries.values():
+            g.wait_ready()
         bare.wait_ready()
-        print(
-            f"  Voilà: bare at {bare.url}, gallery at {gallery.url} (listening after "
-            f"{bench_run.seconds():.1f} s)",
-            flush=True,
-        )
+        gallery = galleries[images]
+        print(f"  Voilà: bare + {len(sizes)} galleries listening after {bench_run.seconds():.1f} s")
 
         playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         stack.callback(browser.close)
         try:
+            wait_pool(gallery, pause)
             if warmup:
                 timed_run(browser, bare, BARE_READY)
-                timed_run(browser, gallery, GALLERY_READY, first)
+                for g in galleries.values():
+                    timed_run(browser, g, GALLERY_READY, first)
             for i in range(runs):
                 b = timed_run(browser, bare, BARE_READY)
                 record(bare_times, "bare", b)
-                if args.smoke:  # the memory run below times the gallery's page too
-                    continue
-                g = timed_run(browser, gallery, GALLERY_READY, first)
-                record(gallery_times, "gallery", g)
-                # The server's first page view: its thumbnail cache (shared by its kernels) empty.
-                shutil.rmtree(tmp / "data" / "thumbnails", ignore_errors=True)
-                c = timed_run(browser, gallery, GALLERY_READY, first)
-                record(cold_times, "cold", c)
-                print(
-                    f"  run {i + 1}: bare {'failed' if b is None else f'{b:.2f} s'}, gallery "
-                    f"{'failed' if g is None else f'{g:.2f} s'}, gallery with the server's "
-                    f"thumbnail cache empty {'failed' if c is None else f'{c:.2f} s'}",
-                    flush=True,
-                )
+                line = [f"bare {'failed' if b is None else f'{b:.2f} s'}"]
+                for n, g in galleries.items():
+                    wait_pool(g, pause)
+                    t = timed_run(browser, g, GALLERY_READY, first)
+                    record(warm[n], "gallery", t)
+                    line.append(f"{n:,} {'failed' if t is None else f'{t:.2f} s'}")
+                if not args.smoke:
+                    # The server's thumbnail cache (shared by its kernels) empty.
+                    wait_pool(gallery, pause)
+                    shutil.rmtree(tmp / f"d{images}" / "thumbnails", ignore_errors=True)
+                    c = timed_run(browser, gallery, GALLERY_READY, first)
+                    record(cold_times, "cold", c)
+                    line.append(f"thumbnail cache empty {'failed' if c is None else f'{c:.2f} s'}")
+                print(f"  run {i + 1}: " + ", ".join(line), flush=True)
+            wait_pool(gallery, 3 * pause)
+            crowd_figures = visitors_run(browser, gallery, first, crowd)
+            print(f"  {crowd} visitors within 10 s: {json.dumps(crowd_figures)}", flush=True)
+            fresh = {n: fresh_runs(browser, g, runs, min(PAGE, n)) for n, g in galleries.items()}
+            print(f"  fresh servers: {json.dumps(fresh)}", flush=True)
+            wait_pool(gallery, pause)
             searches = search_timing(browser, gallery, first, images)
             bare_kernels = bare.track()
             bare_rss = median(memory_mb(p).get("VmRSS", 0.0) for p in bare_kernels)
             memory = page_through(browser, gallery, first, images)
-            if args.smoke:
-                gallery_times.append(memory["first_paint_s"])
+            if args.smoke and not warm[images]:
+                warm[images].append(memory["first_paint_s"])
             measured = time.perf_counter()
         except Exception:
             print(f"--- gallery Voilà log:\n{gallery.log_tail()}", file=sys.stderr)
             raise
 
     print(f"  everything stopped in {time.perf_counter() - measured:.1f} s", flush=True)
-    bare_median, gallery_median = median(bare_times), median(gallery_times)
+    bare_median = median(bare_times)
+    warm_median = {n: median(t) for n, t in warm.items()}
+    fresh_median = {n: median(t) for n, t in fresh.items()}
+    gallery_median = warm_median[images]
     cold_median = median(cold_times) if cold_times else gallery_median
     target = 1.5 * bare_median + 0.5
     targets = {
-        "first_paint_within_1.5x_bare_plus_0.5s": max(gallery_median, cold_median) <= target,
+        "warm_open_at_most_1.0s": max(warm_median.values()) <= 1.0,
+        "warm_open_at_most_0.35x_bare": max(warm_median.values()) <= 0.35 * bare_median,
+        "fresh_server_at_most_1.3x_bare": max(fresh_median.values()) <= 1.3 * bare_median,
+        "visitors_all_served": crowd_figures["failures"] == 0,
+        "visitors_p95_at_most_5s": crowd_figures["p95_s"] <= 5.0,
         "kernel_rss_under_300_MB": memory["rss_after_paging_mb"] < RSS_TARGET_MB,
         "paged_through_every_image": memory["shown"] == images,
         "search_to_thumbnails_within_300_ms": median(searches) <= SEARCH_TARGET_S,
     }
+    for n in sizes:
+        print(
+            f"\n  {n:,} images: warm open {warm_median[n]:.2f} s "
+            f"({warm_median[n] / bare_median:.2f}x bare {bare_median:.2f} s), fresh server "
+            f"{fresh_median[n]:.2f} s ({fresh_median[n] / bare_median:.2f}x bare)"
+        )
     print(
-        f"\n  first paint (median of {runs}): bare {bare_median:.2f} s, gallery "
-        f"{gallery_median:.2f} s ({gallery_median / bare_median:.2f}x bare), gallery with the "
-        f"server's thumbnail cache empty {cold_median:.2f} s ({cold_median / bare_median:.2f}x); "
-        f"target <= 1.5 x {bare_median:.2f} + 0.5 = {target:.2f} s"
+        f"  thumbnail cache empty: {cold_median:.2f} s; {crowd} visitors: p50 "
+        f"{crowd_figures['p50_s']} s, p95 {crowd_figures['p95_s']} s, "
+        f"{crowd_figures['failures']} failed, kernel RSS median "
+        f"{crowd_figures['kernel_rss_median_mb']} MB"
     )
     print(
         f"  paging: {memory['clicks']} clicks of Load more in {memory['paging_s']:.1f} s showed "
@@ -655,16 +752,27 @@ def main(argv: list[str] | None = None) -> int:
         {
             "bench": "dashboard",
             "images": images,
+            "sizes": sizes,
             "runs": runs,
             "bare_s": [round(t, 3) for t in bare_times],
-            "gallery_s": [round(t, 3) for t in gallery_times],
+            "gallery_s": [round(t, 3) for t in warm[images]],
             "bare_median_s": round(bare_median, 3),
             "gallery_median_s": round(gallery_median, 3),
+            "warm_s": {str(n): [round(t, 3) for t in ts] for n, ts in warm.items()},
+            "warm_median_s": {str(n): round(t, 3) for n, t in warm_median.items()},
+            "warm_ratio_vs_bare": {
+                str(n): round(t / bare_median, 2) for n, t in warm_median.items()
+            },
+            "fresh_s": {str(n): [round(t, 3) for t in ts] for n, ts in fresh.items()},
+            "fresh_median_s": {str(n): round(t, 3) for n, t in fresh_median.items()},
+            "fresh_ratio_vs_bare": {
+                str(n): round(t / bare_median, 2) for n, t in fresh_median.items()
+            },
             "target_s": round(target, 3),
             "ratio_vs_bare": round(gallery_median / bare_median, 2),
             "cold_s": [round(t, 3) for t in cold_times],
             "cold_median_s": round(cold_median, 3),
-            "cold_ratio_vs_bare": round(cold_median / bare_median, 2),
+            "visitors": crowd_figures,
             "kernel_rss_first_page_mb": round(memory["rss_first_page_mb"], 1),
             "kernel_rss_after_paging_mb": round(memory["rss_after_paging_mb"], 1),
             "kernel_peak_rss_mb": round(memory["hwm_mb"], 1),

@@ -24,6 +24,7 @@ from gallery_kit.bedrock.families import (
 )
 from gallery_kit.bedrock.lifecycle import DefaultChoice, ModelCatalog
 from gallery_kit.errors import GalleryError, ImageNotFound
+from gallery_kit.inflight import in_flight
 from gallery_kit.keeping import GenerationResult, Keeper
 from gallery_kit.records import (
     ImageRecord,
@@ -165,7 +166,8 @@ class Gallery(TeamActions, SearchActions, TrashActions):
         if found is not None:
             return GenerationResult(list(found.records), request=valid, duplicate=found)
         price = self._estimate(spec, valid)
-        with self._paying(price):
+        # in_flight: a server keeps this kernel until the images are kept.
+        with self._paying(price), in_flight(self.outbox.root.parent):
             output = self.generator.invoke(spec, valid)
             result = self._store(
                 output,
@@ -209,7 +211,7 @@ class Gallery(TeamActions, SearchActions, TrashActions):
         parent = self.get(plan.edit.image_id)
         job = prepare_job(plan, parent, self.read_original(parent))
         price = estimate(job.spec, parent.width, parent.height, None, 1, offline=self.offline)
-        with self._paying(price):
+        with self._paying(price), in_flight(self.outbox.root.parent):
             output = self.generator.edit(job)
             result = self._store(
                 output,

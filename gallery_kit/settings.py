@@ -50,6 +50,13 @@ class Settings:
     #: (one Gallery object: a dashboard session); None = no budget.
     daily_budget_usd: float | None = None
     session_budget_usd: float | None = None
+    #: GALLERY_MAX_SESSIONS: page kernels a server runs at once (its ready pool included);
+    #: None: from the machine's memory (``gallery_kit.server.limits.default_max_sessions``).
+    max_sessions: int | None = None
+    #: GALLERY_PAGE_RATE: pages one client address may open per minute (0 = no limit).
+    page_rate_per_minute: int = 20
+    #: GALLERY_IDLE_MINUTES: a page kernel with no browser connected this long is shut down.
+    idle_minutes: float = 10.0
 
     @property
     def aws_mode(self) -> bool:
@@ -241,6 +248,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "stays in the trash before any server deletes it for good)."
         ) from exc
 
+    max_value = _get(env, "GALLERY_MAX_SESSIONS")
+    max_sessions = None
+    if max_value is not None:
+        max_sessions = _whole(
+            max_value,
+            "GALLERY_MAX_SESSIONS",
+            minimum=1,
+            meaning="dashboard sessions one server runs at once; unset: one per 300 MB of "
+            "available memory, at least 4",
+        )
+    page_rate = _whole(
+        _get(env, "GALLERY_PAGE_RATE") or "20",
+        "GALLERY_PAGE_RATE",
+        minimum=0,
+        meaning="pages one client address may open per minute; 0 = no limit",
+    )
+    idle_value = _get(env, "GALLERY_IDLE_MINUTES") or "10"
+    try:
+        idle_minutes = float(idle_value)
+        if not 0 < idle_minutes <= 7 * 24 * 60:  # also refuses nan and inf
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(
+            f"GALLERY_IDLE_MINUTES={idle_value!r} is not a number of minutes > 0 (how long a "
+            "dashboard session with no browser connected is kept; e.g. 10)."
+        ) from exc
+
     return Settings(
         user=_get(env, "GALLERY_USER"),
         hub_user=_get(env, "JUPYTERHUB_USER"),
@@ -255,4 +289,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         rate_limit_per_minute=rate,
         trash_days=trash_days,
+        max_sessions=max_sessions,
+        page_rate_per_minute=page_rate,
+        idle_minutes=idle_minutes,
     )
+
+
+def _whole(value: str, name: str, *, minimum: int, meaning: str) -> int:
+    try:
+        number = int(value)
+        if number < minimum:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name}={value!r} is not a whole number >= {minimum} ({meaning})."
+        ) from exc
+    return number

@@ -32,6 +32,7 @@ CORE = (
     "gallery_kit.errors",
     "gallery_kit.generation",
     "gallery_kit.edits",
+    "gallery_kit.inflight",
 )
 AWS_LIBRARIES = ("boto3", "botocore", "mypy_boto3_s3", "mypy_boto3_bedrock_runtime")
 
@@ -161,6 +162,11 @@ RULES = (
         "the UI never imports an AWS library or the CLI",
         ("gallery_kit.ui",),
         (*AWS_LIBRARIES, "gallery_kit.cli"),
+    ),
+    Rule(
+        "the server never imports the UI, the service or an AWS library",
+        ("gallery_kit.server",),
+        ("gallery_kit.ui", "gallery_kit.gallery", *AWS_LIBRARIES),
     ),
     Rule(
         "nothing imports the CLI",

@@ -140,6 +140,22 @@ def test_dashboard_smoke(tmp_path: Path) -> None:
         },
     )
     assert figures["images_shown"] == figures["images"]
+    has_keys(figures, {"warm_median_s", "fresh_median_s", "visitors"})
+    has_keys(figures["visitors"], {"p50_s", "p95_s", "failures", "kernel_rss_median_mb"})
+
+
+@pytest.mark.browser
+def test_storm_smoke(tmp_path: Path) -> None:
+    if chromium_path() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI: sudo apt-get install chromium")
+        pytest.skip("install Debian's Chromium: sudo apt-get install chromium")
+    figures = run_bench("storm", tmp_path, timeout=420)
+    has_keys(
+        figures,
+        {"peak_kernels", "start_memory_mb", "peak_memory_mb", "final_memory_mb", "storm_codes"},
+    )
+    assert sum(figures["storm_codes"].values()) == figures["gets"]
 
 
 def test_search_smoke(tmp_path: Path) -> None:

@@ -1,16 +1,19 @@
-"""``gallery-kit serve``: the dashboard notebook served by Voilà."""
+"""``gallery-kit serve``: the dashboard notebook served by Voilà behind gallery_kit's gate
+(``gallery_kit.server``: a bound on sessions, a page rate per client, no kernel for nobody)."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from gallery_kit.bedrock.lifecycle import ModelCatalog
 from gallery_kit.errors import ConfigError
-from gallery_kit.settings import Settings
+from gallery_kit.server.app import ServerLimits
+from gallery_kit.settings import ENV_FILE_VAR, Settings, find_env_file
 
 #: The repository's notebook (a source checkout); installed copies write their own.
 REPO_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "gallery.ipynb"
@@ -56,22 +59,30 @@ def notebook_path(settings: Settings) -> Path:
     return path
 
 
-def voila_command(notebook: Path, *, host: str, port: int) -> list[str]:
+def voila_flags(*, host: str, port: int) -> list[str]:
+    """Voilà's flags for any served notebook: loopback unless asked, no tracebacks, no sources."""
     return [
-        sys.executable,
-        "-m",
-        "voila",
-        str(notebook),
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={host}",
         "--Voila.port_retries=0",
         "--show_tracebacks=False",
         "--strip_sources=True",
-        # Each page view starts a kernel; free the ones nobody looks at any more.
-        "--MappingKernelManager.cull_idle_timeout=600",
-        "--MappingKernelManager.cull_interval=60",
-        "--MappingKernelManager.cull_connected=False",
+    ]
+
+
+def voila_command(
+    notebook: Path, *, host: str, port: int, limits: ServerLimits | None = None
+) -> list[str]:
+    """Voilà behind gallery_kit's gate (``python -m gallery_kit.server``), with its flags."""
+    limits = limits or ServerLimits.from_settings(Settings())
+    return [
+        sys.executable,
+        "-m",
+        "gallery_kit.server",
+        str(notebook),
+        *voila_flags(host=host, port=port),
+        *limits.voila_flags(),
     ]
 
 
@@ -86,11 +97,22 @@ def banner(settings: Settings, *, host: str, port: int) -> str:
     return f"gallery-kit: serving the dashboard at http://{host}:{port}/  [{mode}] {choice.reason}"
 
 
+def limits_line(limits: ServerLimits) -> str:
+    """``serve``'s second line: the bounds in force (see the README's Reliability section)."""
+    rate = f"{limits.page_rate} pages/min per address" if limits.page_rate else "no page-rate limit"
+    return (
+        f"gallery-kit: at most {limits.max_sessions} sessions at once ({limits.pool_size} kept "
+        f"ready), {rate}, idle sessions closed after {limits.idle_minutes:g} min"
+    )
+
+
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8866) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port; use 1-65535.")
     notebook = notebook_path(settings)
+    limits = ServerLimits.from_settings(settings)
     print(banner(settings, host=host, port=port), flush=True)
+    print(limits_line(limits), flush=True)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         print(
             "gallery-kit: warning: listening beyond this machine; every Generate is a paid "
@@ -101,8 +123,18 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8866) -> i
     env = dict(os.environ)
     # The kernel runs in notebooks/; keep the settings the server resolved (incl. .env).
     env.setdefault("GALLERY_DATA_DIR", str(settings.data_dir))
-    try:
-        command = voila_command(notebook, host=host, port=port)
-        return subprocess.call(command, env=env)  # noqa: S603 - our own argv, no shell
-    except KeyboardInterrupt:
-        return 0
+    env_file = find_env_file(os.environ)
+    env.setdefault(ENV_FILE_VAR, str(env_file) if env_file else "")
+    command = voila_command(notebook, host=host, port=port, limits=limits)
+    server = subprocess.Popen(command, env=env)  # noqa: S603 - our own argv, no shell
+    # Stopped (SIGTERM) or interrupted (Ctrl-C reaches both): exit once the server has shut its
+    # kernels down and left the port, so a restart on the same port finds it free.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: server.send_signal(signum))
+    interrupted = False
+    while True:
+        try:
+            code = server.wait()
+        except KeyboardInterrupt:
+            interrupted = True
+            continue
+        return 0 if interrupted else code

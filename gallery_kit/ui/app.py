@@ -25,10 +25,10 @@ from gallery_kit.records import ImageRecord
 from gallery_kit.search.searcher import Filters
 from gallery_kit.ui.curate import TRASH
 from gallery_kit.ui.curate_actions import CurationActions
-from gallery_kit.ui.feed import PAGE_SIZE, Feed
+from gallery_kit.ui.feed import PAGE_SIZE, Feed, FirstPage
 from gallery_kit.ui.grid import GalleryGrid
 from gallery_kit.ui.lightbox import lightbox_detail
-from gallery_kit.ui.messages import Messages, error_page, unexpected
+from gallery_kit.ui.messages import Messages, error_page, offline_banner, unexpected
 from gallery_kit.ui.paid import PaidActions, PaidCalls
 from gallery_kit.ui.panel import GenerationPanel
 from gallery_kit.ui.routes import route
@@ -38,12 +38,6 @@ from gallery_kit.ui.team_view import TeamViews
 log = logging.getLogger(__name__)
 
 OUTBOX_RETRY_S = 30
-
-OFFLINE_TEXT = (
-    "<b>Offline mode.</b> Images are placeholders drawn on this machine, not AI output, and are "
-    "stored in {where}. To use Amazon Bedrock and S3, set <code>S3_BUCKET_NAME</code> (and AWS "
-    "credentials) in <code>.env</code> and restart — see the README."
-)
 
 
 class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
@@ -69,7 +63,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         self._io_pool = ThreadPoolExecutor(2, thread_name_prefix="gk-io")
         # Stars, boards, trash, Undo: one at a time, in the order the user acted.
         self._curation_pool = ThreadPoolExecutor(1, thread_name_prefix="gk-curate")
-        self.feed = Feed(gallery)
+        self.feed, self.first_page = Feed(gallery), FirstPage()
         self._poll_busy = threading.Lock()
         self._last_outbox_try = 0.0
         # Ids whose thumbnail the page has (since its view last said "ready").
@@ -101,13 +95,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             on_duplicate=lambda result: self.team.on_duplicate(result),
             clock=clock,
         )
-        self.banner = w.HTML(layout=w.Layout(display="none"))
-        self.banner.add_class("gk-offline-banner")
-        if gallery.offline:
-            self.banner.value = OFFLINE_TEXT.format(
-                where=f"<code>{html.escape(gallery.store.location)}</code>"
-            )
-            self.banner.layout.display = "block"
+        self.banner = offline_banner(gallery.store.location if gallery.offline else None)
         self.search = SearchBar()
         self.filter = self.search.text
         self.grid = GalleryGrid(poll_ms=poll_ms, empty_text="Loading…")
@@ -226,8 +214,7 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             self.gallery.sync_outbox()
         except GalleryError as exc:
             log.info("outbox not flushed at start: %s", exc)
-        self.curate.start()
-        self.reload()
+        self.first_page.at_start(self._first_load, self.gallery)
         self.gallery.purge_old_trash()  # past GALLERY_TRASH_DAYS; after the first page
         try:
             report = self.gallery.adopt_foreign()
@@ -245,6 +232,11 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
             )
         if report.adopted:
             self.poll()
+
+    def _first_load(self) -> None:
+        """Stars, boards and the first page (in a kernel kept ready: when its page connects)."""
+        self.curate.start()
+        self.reload()
 
     def reload(self) -> None:
         self.feed.reset()
@@ -334,6 +326,8 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
         return self._curation_pool.submit(self._guard, fn, *args)
 
     def on_ready(self) -> None:
+        if self.first_page.at_ready(self._io_pool, self._guard):
+            return  # a kernel kept ready: its first page is read now, and sent
         # The view rendered: send the whole state again. An update sent from a worker thread
         # while the page was still starting can be lost, and traitlets only sends a value
         # again when it changes (seen as ~1 page view in 25 stuck on "Loading…").

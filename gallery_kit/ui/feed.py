@@ -9,11 +9,16 @@ S3's HTTP/1.1), the kernel's 24-at-once fetch costs one: see bench/README.md.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
+from gallery_kit.errors import GalleryError
 from gallery_kit.gallery import Gallery
 from gallery_kit.records import ImageRecord, ImageSummary, created_at_of
 from gallery_kit.search.query import Query, origin
@@ -21,6 +26,8 @@ from gallery_kit.search.searcher import Filters
 from gallery_kit.trash import Trash
 from gallery_kit.ui.edit_forms import OPERATION_NAMES
 from gallery_kit.ui.lightbox import caption
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 24
 #: Thumbnail bytes kept in the kernel (~12 KB each: ~2,700 thumbnails).
@@ -247,3 +254,47 @@ def _matches(query: Query, record: ImageRecord) -> bool:
         created_at=created_at_of(record.id),
         seed=record.seed,
     )
+
+
+class FirstPage:
+    """When the dashboard reads its first page: at start, or - in a kernel Voilà keeps ready
+    (preheated: ``VOILA_PREHEAT=True``, started before anyone asked) - when its page connects
+    (the grid view's "ready"), so no visitor is shown the gallery as it was when the kernel
+    started. Such a kernel only warms at start (the store's connection, the server's thumbnail
+    cache), and its first page at "ready" is one LIST and thumbnails from that cache.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._waiting = (os.environ if environ is None else environ).get("VOILA_PREHEAT") == "True"
+        self._load: Callable[[], None] | None = None
+        self._gallery: Gallery | None = None
+        self._lock = threading.Lock()
+
+    def at_start(self, load: Callable[[], None], gallery: Gallery) -> None:
+        with self._lock:
+            waiting = self._waiting
+            self._load, self._gallery = load, gallery
+        if not waiting:
+            load()
+            return
+        listing = gallery.listing(limit=PAGE_SIZE)
+        gallery.thumbnails([s.id for s in listing.summaries])
+
+    def at_ready(self, pool: Executor, guard: Callable[..., Any]) -> bool:
+        """True when this "ready" reads the first page (on ``pool``, through ``guard``)."""
+        with self._lock:
+            load, waiting, self._waiting = self._load, self._waiting, False
+        if not waiting or load is None:  # (before at_start: at_start reads it)
+            return False
+        pool.submit(guard, self._first_read, load)
+        return True
+
+    def _first_read(self, load: Callable[[], None]) -> None:
+        # As a kernel started for the page does first: upload what waits (another kernel may
+        # have been killed after its model answered), then the page.
+        if self._gallery is not None:
+            try:
+                self._gallery.sync_outbox()
+            except GalleryError as exc:
+                log.info("outbox not flushed at the first page: %s", exc)
+        load()

@@ -17,6 +17,22 @@ from gallery_kit.errors import GalleryError
 
 log = logging.getLogger(__name__)
 
+OFFLINE_TEXT = (
+    "<b>Offline mode.</b> Images are placeholders drawn on this machine, not AI output, and are "
+    "stored in {where}. To use Amazon Bedrock and S3, set <code>S3_BUCKET_NAME</code> (and AWS "
+    "credentials) in <code>.env</code> and restart — see the README."
+)
+
+
+def offline_banner(where: str | None) -> w.HTML:
+    """The notice that images are placeholders stored in ``where`` (None: hidden)."""
+    banner = w.HTML(layout=w.Layout(display="block" if where else "none"))
+    banner.add_class("gk-offline-banner")
+    if where:
+        banner.value = OFFLINE_TEXT.format(where=f"<code>{html.escape(where)}</code>")
+    return banner
+
+
 #: Sends the failed request again with another model (its id); returns the worker's future.
 Retry = Callable[[str], "Future[Any] | None"]
 
