@@ -57,6 +57,8 @@ class Settings:
     page_rate_per_minute: int = 20
     #: GALLERY_IDLE_MINUTES: a page kernel with no browser connected this long is shut down.
     idle_minutes: float = 10.0
+    #: GALLERY_TOKEN: what visitors of ``gallery-kit serve`` must give (``auto``: one is made).
+    token: str | None = None
 
     @property
     def aws_mode(self) -> bool:
@@ -276,6 +278,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ) from exc
 
     return Settings(
+        token=_get(env, "GALLERY_TOKEN"),
         user=_get(env, "GALLERY_USER"),
         hub_user=_get(env, "JUPYTERHUB_USER"),
         daily_budget_usd=_budget(env, "GALLERY_DAILY_BUDGET_USD", "per UTC day, whole gallery"),

@@ -225,3 +225,28 @@ def test_zip_download_from_s3_is_byte_for_byte(aws_app: ServedApp, dash_page: Pa
     assert link.startswith("http")
     assert "X-Amz-Signature" in link
     assert_no_traceback(page)
+
+
+def test_zip_download_offline_is_handed_out_by_the_server(
+    fresh_offline_app: ServedApp, dash_page: Page
+) -> None:
+    page = dash_page
+    gallery = fresh_offline_app.gallery()
+    made = seed_images(gallery, ["A kite", "A balloon"], size=320)
+    open_dashboard(page, fresh_offline_app)
+    expect(page.locator(THUMBS)).to_have_count(2)
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(f"{PICKER} .gk-export-view").click()  # everything shown
+    expect(page.locator(".gk-export")).to_contain_text("ZIP ready: 2 images")
+    download = info.value
+    assert download.suggested_filename.startswith("gallery-2-images-")
+    with zipfile.ZipFile(io.BytesIO(download.path().read_bytes())) as zf:
+        for record in made:
+            assert zf.read(file_name(record)) == gallery.read_original(record)
+    # Only an export's own name is handed out.
+    link = page.locator(".gk-export .gk-export-link").get_attribute("href") or ""
+    assert link.startswith("gallery-kit/exports/")
+    base = f"{fresh_offline_app.url}gallery-kit/exports/"
+    assert page.request.get(base + "20261201-000000-AAAAAAAAAAAAAAAA.zip").status == 404
+    assert page.request.get(base + "..%2F..%2Fmeta%2Fx.json").status in (403, 404)
+    assert_no_traceback(page)

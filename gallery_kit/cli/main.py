@@ -108,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8866)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--no-browser", action="store_true", help="(always on; kept for habit)")
+    serve.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="visitors need ?token=TOKEN (or GALLERY_TOKEN); 'auto' makes one and prints the URL",
+    )
+    serve.add_argument(
+        "--no-token",
+        action="store_true",
+        help="serve beyond loopback without a token (an authenticating proxy is in front)",
+    )
     add_edit_parsers(sub)
     add_curation_parsers(sub)
     add_export_parser(sub)
@@ -342,7 +352,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from gallery_kit.cli.serve import serve
 
-            return serve(settings, host=args.host, port=args.port)
+            return serve(
+                settings, host=args.host, port=args.port, token=args.token, no_token=args.no_token
+            )
         # A command ends soon: the shared catalog is written by longer-lived servers (or reindex).
         gallery = Gallery.from_settings(settings, compacts=False)
         handler = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -106,17 +108,55 @@ def limits_line(limits: ServerLimits) -> str:
     )
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8866) -> int:
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: Characters a token may hold: it travels in a URL.
+_TOKEN = re.compile(r"[A-Za-z0-9._~-]{8,200}")
+
+
+def choose_token(token: str | None, *, host: str, no_token: bool) -> str | None:
+    """The token visitors must give (None: none). ``auto`` makes one. Beyond loopback a token
+    is required (every Generate is paid for) unless ``no_token`` says a proxy authenticates."""
+    if token and no_token:
+        raise ConfigError("--token and --no-token together: pick one.")
+    if token == "auto":  # noqa: S105 - the word that asks for one, not a secret
+        return secrets.token_urlsafe(24)
+    if token is not None and not _TOKEN.fullmatch(token):
+        raise ConfigError(
+            "The token must be 8-200 letters, digits or ._~- (it travels in the URL); "
+            "or use --token auto."
+        )
+    if not token and not no_token and host not in LOOPBACK:
+        raise ConfigError(
+            f"Serving on {host} (beyond this machine) without a token would let anyone who "
+            "reaches it generate paid images: add --token auto (or --token TOKEN, or "
+            "GALLERY_TOKEN), or --no-token when an authenticating proxy is in front."
+        )
+    return token or None
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8866,
+    token: str | None = None,
+    no_token: bool = False,
+) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port; use 1-65535.")
+    token = choose_token(
+        token if token is not None else settings.token, host=host, no_token=no_token
+    )
     notebook = notebook_path(settings)
     limits = ServerLimits.from_settings(settings)
     print(banner(settings, host=host, port=port), flush=True)
     print(limits_line(limits), flush=True)
-    if host not in {"127.0.0.1", "localhost", "::1"}:
+    if token:
+        print(f"gallery-kit: open http://{host}:{port}/?token={token}", flush=True)
+    elif host not in LOOPBACK:
         print(
-            "gallery-kit: warning: listening beyond this machine; every Generate is a paid "
-            "call - put a token or an authenticating proxy in front (see README).",
+            "gallery-kit: warning: no token (--no-token): the proxy in front must authenticate "
+            "every visitor; each Generate is a paid call.",
             file=sys.stderr,
             flush=True,
         )
@@ -126,6 +166,8 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8866) -> i
     env_file = find_env_file(os.environ)
     env.setdefault(ENV_FILE_VAR, str(env_file) if env_file else "")
     command = voila_command(notebook, host=host, port=port, limits=limits)
+    if token:
+        command.append(f"--Voila.token={token}")
     server = subprocess.Popen(command, env=env)  # noqa: S603 - our own argv, no shell
     # Stopped (SIGTERM) or interrupted (Ctrl-C reaches both): exit once the server has shut its
     # kernels down and left the port, so a restart on the same port finds it free.

@@ -22,6 +22,7 @@ from voila import app as voila_app
 from voila.tornado.handler import TornadoVoilaHandler
 
 from gallery_kit.errors import GalleryError
+from gallery_kit.server.exports import export_handler
 from gallery_kit.server.kernels import CURRENT_TICKET, GateConfig, gated_class
 from gallery_kit.server.limits import (
     PageRate,
@@ -182,6 +183,8 @@ class GalleryVoila(voila_app.Voila):  # type: ignore[misc]  # Voilà ships no ty
 
     gate: Gate
     data_dir: Any
+    #: The local store's folder (offline), whose exports/ the server hands out; None on S3.
+    store_dir: Any = None
 
     def init_settings(self) -> dict[str, Any]:
         original = voila_app.voila_kernel_manager_factory
@@ -222,6 +225,8 @@ class GalleryVoila(voila_app.Voila):  # type: ignore[misc]  # Voilà ships no ty
             (h[0], GateHandler, *h[2:]) if h[1] is TornadoVoilaHandler else h
             for h in super().init_handlers()
         ]
+        if self.store_dir is not None:  # offline: the dashboard's ZIP downloads
+            handlers.insert(0, export_handler(self.store_dir, self.base_url))
         every_ms = 1000 * max(0.5, min(5.0, self.gate.limits.connect_timeout_s / 4))
         self._cull = PeriodicCallback(self.kernel_manager.cull_unconnected, every_ms)
         self._cull.start()
@@ -237,5 +242,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     GalleryVoila.gate = Gate(limits)
     GalleryVoila.data_dir = settings.data_dir
+    GalleryVoila.store_dir = None if settings.bucket else settings.store_dir
     GalleryVoila.launch_instance(argv=sys.argv[1:] if argv is None else argv)
     return 0
