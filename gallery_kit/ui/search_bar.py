@@ -32,9 +32,15 @@ class SearchBar:
         models += [(spec.name + f" ({m})", m) for m, spec in MODELS.items()]
         self.model = w.Dropdown(options=models, value=ANY_MODEL, layout=w.Layout(width="170px"))
         self.model.add_class("gk-search-model")
-        self.since = w.DatePicker(description="From", layout=w.Layout(width="190px"))
+        self.since = w.DatePicker(
+            description="From",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="185px"),
+        )
         self.since.add_class("gk-search-since")
-        self.until = w.DatePicker(description="to", layout=w.Layout(width="190px"))
+        self.until = w.DatePicker(
+            description="to", style={"description_width": "initial"}, layout=w.Layout(width="165px")
+        )
         self.until.add_class("gk-search-until")
         # Made by (the user names of the ledger's last 30 days, once the Spend view read them).
         self.by = w.Combobox(
