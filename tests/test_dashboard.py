@@ -178,8 +178,11 @@ def test_lightbox_reuse_download_and_delete(offline_app: ServedApp, dash_page: P
     expect(page.locator(".gk-seed input")).to_be_enabled()
     expect(page.locator(".gk-random-seed input")).not_to_be_checked()
     expect(page.locator(".gk-status")).to_contain_text(f"Settings of {record.id} loaded")
-    # …and generating with them makes the same (deterministic placeholder) image again.
+    # …and generating with them is the same request: the image made before is offered, not
+    # paid for again; "Generate again" makes the same (deterministic placeholder) image anew.
     page.click(GENERATE)
+    expect(page.locator(".gk-duplicate")).to_contain_text("Made on")
+    page.locator(".gk-generate-again").click()
     expect(page.locator(".gk-status")).to_contain_text(re.compile(r"Saved 1 image .*\(seed 4242\)"))
     expect(page.locator(THUMBS).first).not_to_have_attribute("data-id", record.id)
     again = gallery.get(thumb_ids(page)[0])
