@@ -111,12 +111,12 @@ class GateHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà ships no
             return
         gate: Gate = self.settings["gallery_gate"]
         kernels = self.kernel_manager
-        wait = gate.rate.allow(self.request.remote_ip or "?")
+        client = self.request.remote_ip or "?"
+        wait = gate.rate.allow(client)
         if wait is not None:
             retry = retry_after_header(wait)
             self._refuse(429, retry, slow_down_page(gate.rate.per_minute, retry))
             return
-        client = self.request.remote_ip or "?"
         # A client that opened many pages, or whose last page has not connected (no browser
         # runs it), takes no ready kernel (those are for new visitors) and starts its own
         # after theirs.
