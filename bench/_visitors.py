@@ -1,9 +1,10 @@
 """Many browser visitors at once, for bench/dashboard.py (issue 15: twenty people at once).
 
-Playwright's sync API drives every page from this one thread: the navigations are started on
-schedule (``n`` within ``within_s``, evenly), and all open pages are polled in turn for the
-moment their first thumbnails are loaded, read from each page's own clock (from its navigation
-start), so the polling order costs a page nothing but the poll interval (50 ms).
+Playwright's sync API drives every page from this one thread, so nothing here may wait on one
+page: each navigation is started from the page itself (``location.href = …``, on schedule:
+``n`` within ``within_s``, evenly), and each page records the moment its first thumbnails are
+loaded in its own clock (an init script checks every 50 ms: ``window.__gkReadyAt``, from its
+navigation start); the loop only collects those values.
 """
 
 from __future__ import annotations
@@ -31,29 +32,40 @@ def many_visitors(
     pages: list[Any] = []
     times: list[float | None] = [None] * n
     statuses: list[int] = [0] * n
+    watch = (
+        "(() => { const ready = " + ready + "; const arg = " + _js(arg) + ";"
+        " const t = setInterval(() => { try { const v = ready(arg);"
+        " if (v && typeof v !== 'object') { window.__gkReadyAt = v; clearInterval(t); } }"
+        " catch (e) {} }, 50); })()"
+    )
     began = time.monotonic()
     try:
         while True:
             now = time.monotonic() - began
             due = min(n, int(now / within_s * n) + 1) if within_s > 0 else n
             while len(pages) < due:
+                i = len(pages)
                 context = browser.new_context(viewport=viewport)
+                context.add_init_script(watch)
                 page = context.new_page()
+                page.on(
+                    "response",
+                    lambda r, i=i: statuses.__setitem__(i, r.status) if r.url == url else None,
+                )
                 contexts.append(context)
                 pages.append(page)
                 try:
-                    response = page.goto(url, wait_until="commit", timeout=60_000)
-                    statuses[len(pages) - 1] = response.status if response else 0
+                    page.evaluate(f"location.href = {_js(url)}")  # returns at once
                 except Exception as exc:
-                    print(f"  visitor {len(pages)}: {type(exc).__name__}", flush=True)
+                    print(f"  visitor {i + 1}: {type(exc).__name__}", flush=True)
             for i, page in enumerate(pages):
                 if times[i] is not None:
                     continue
                 try:
-                    value = page.evaluate(f"({ready})({_js(arg)})")
+                    value = page.evaluate("window.__gkReadyAt || null")
                 except Exception:  # the page is still navigating
-                    value = False
-                if value and not isinstance(value, dict):
+                    value = None
+                if value:
                     times[i] = float(value) / 1000
             if len(pages) == n and all(t is not None for t in times):
                 break
@@ -61,6 +73,12 @@ def many_visitors(
                 break
             time.sleep(POLL_S)
     finally:
+        for page in pages:  # as a browser does: Voilà's unload beacon frees the kernel
+            try:
+                page.close(run_before_unload=True)
+            except Exception as exc:
+                print(f"  closing a visitor: {type(exc).__name__}", flush=True)
+        time.sleep(0.5)
         for context in contexts:
             try:
                 context.close()

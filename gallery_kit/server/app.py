@@ -112,16 +112,17 @@ class GateHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà ships no
             return
         gate: Gate = self.settings["gallery_gate"]
         kernels = self.kernel_manager
-        wait = gate.rate.allow(self.request.remote_ip or "?")
+        client = self.request.remote_ip or "?"
+        wait = gate.rate.allow(client)
         if wait is not None:
             retry = retry_after_header(wait)
             self._refuse(429, retry, slow_down_page(gate.rate.per_minute, retry))
             return
-        client = self.request.remote_ip or "?"
         # A client that opened many pages, or whose last page has not connected (no browser
         # runs it), takes no ready kernel (those are for new visitors) and starts its own
         # after theirs.
-        unconnected = kernels.unconnected(client)
+        # (GALLERY_PAGE_RATE=0, e.g. behind a proxy where every visitor has its address: off.)
+        unconnected = kernels.unconnected(client) if gate.rate.per_minute > 0 else 0
         heavy = unconnected > 0 or gate.rate.heavy(client)
         priority = gate.rate.recent(client) + PRIORITY_PER_UNCONNECTED * unconnected
         ticket = kernels.admit(client, pool_usable=self._pool_usable())

@@ -155,16 +155,18 @@ class GateMixin:
     async def _initialize(
         self, notebook_path: str, kernel_id: str | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        """Voilà's pool start (kernel, then the notebook run), in a start slot."""
-        await self.starts.acquire(self.gate.pool_priority)
+        """Voilà's pool start (kernel, then the notebook run), in a start slot: one at a time
+        (as a heavy start), so a fresh server's first ready kernel has the CPU to itself and
+        a visitor always finds a slot free."""
+        await self.starts.acquire(self.gate.pool_priority, heavy=True)
         try:
             result: dict[str, Any] = await super()._initialize(  # type: ignore[misc]
                 notebook_path, kernel_id, **kwargs
             )
         except BaseException:
-            self.starts.release()
+            self.starts.release(heavy=True)
             raise
-        result["task"].add_done_callback(lambda _task: self.starts.release())
+        result["task"].add_done_callback(lambda _task: self.starts.release(heavy=True))
         return result
 
     async def get_rendered_notebook(

@@ -6,7 +6,8 @@ once (default: the machine's cores) and the others wait in a queue ordered by a 
 the number of pages their client address opened in the last minute, plus 100 for each page
 sent to it that never connected its websocket (a visitor opening the gallery goes before a
 reload loop, a browser before a ``curl``); the ready pool's refills come after new visitors
-and before clients that opened half their minute's pages.
+and before clients that opened half their minute's pages. Heavy starts (those clients, and
+the pool's refills) hold at most all slots but one.
 """
 
 from __future__ import annotations
