@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,11 @@ def test_trim_removes_the_least_recently_used(tmp_path: Path) -> None:
     ids = [new_image_id() for _ in range(14)]
     for age, image_id in enumerate(ids):
         cache.put(image_id, data)
+        # The first write starts a trim in the background: let it end before the ages are
+        # set (on a loaded machine it ran after them, and trimmed ids[0]).
+        for thread in threading.enumerate():
+            if thread.name == "gk-thumb-trim":
+                thread.join()
         os.utime(tmp_path / f"{image_id}.thumb", (1_000_000 + age, 1_000_000 + age))
     assert cache.get(ids[0]) == data  # used now: the newest of all
     cache.trim()

@@ -37,6 +37,8 @@ class FaultyProxy:
         self.fail_keys: str | None = None
         self.writes_seen = 0
         self.writes_failed = 0
+        # Bumped by drop_held(): writes held before it are dropped, not forwarded.
+        self._held_round = 0
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -79,6 +81,12 @@ class FaultyProxy:
         self.hang_writes = False
         self._release.set()
 
+    def drop_held(self) -> None:
+        """Stop holding writes; those held so far are dropped (their client died with them),
+        not forwarded."""
+        self._held_round += 1
+        self.release()
+
     def _should_fail_write(self) -> bool:
         with self._lock:
             self.writes_seen += 1
@@ -114,8 +122,9 @@ class FaultyProxy:
             return
         if handler.command == "PUT":
             if self.hang_writes:
+                held_round = self._held_round
                 self._release.wait(timeout=120)
-                if self.down or self.hang_writes:
+                if self.down or self.hang_writes or held_round != self._held_round:
                     handler.close_connection = True
                     return
             if self._too_long(handler.path):
