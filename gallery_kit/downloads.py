@@ -56,13 +56,9 @@ def plan_download(gallery: Gallery, ids: list[str]) -> Planned:
 
 
 def make_download(
-    gallery: Gallery,
-    ids: list[str] | Planned,
-    progress: Progress = quiet,
-    now: datetime | None = None,
+    gallery: Gallery, plan: Planned, progress: Progress = quiet, now: datetime | None = None
 ) -> Download:
-    """A ZIP of ``ids`` (originals + manifests), stored where the browser can fetch it."""
-    plan = ids if isinstance(ids, Planned) else plan_download(gallery, ids)
+    """The ZIP ``plan`` holds (originals + manifests), stored where the browser can fetch it."""
     records = plan.records
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     name = f"{stamp}-{secrets.token_urlsafe(12)}.zip"

@@ -22,6 +22,7 @@ from gallery_kit.records import (
     TRASH_DIR,
     ImageRecord,
     check_image_id,
+    is_image_id,
     record_from_json,
     record_to_json,
 )
@@ -83,7 +84,7 @@ class Trash:
         """One page of the trash, newest image first: one LIST per 1,000 and the page's markers
         read side by side (what a page of the gallery costs). Also the next cursor and the
         total in the trash."""
-        keys = sorted(o.key for o in self.store.list_shared(TRASH_DIR))
+        keys = self._keys()
         total = len(keys)
         if cursor:
             keys = [k for k in keys if k > self._key(check_image_id(cursor))]
@@ -92,6 +93,14 @@ class Trash:
             found = [t for t in pool.map(self._read, chunk) if t is not None]
         following = found[-1].record.id if found and len(keys) > limit else None
         return found, following, total
+
+    def ids(self) -> list[str]:
+        """The ids in the trash, newest first: its LIST alone, no marker read."""
+        ids = (k[len(TRASH_DIR) :].removesuffix(".json") for k in self._keys())
+        return [i for i in ids if is_image_id(i)]
+
+    def _keys(self) -> list[str]:
+        return sorted(o.key for o in self.store.list_shared(TRASH_DIR) if o.key.endswith(".json"))
 
     def _read(self, key: str) -> Trashed | None:
         """One trash marker; None when it is missing (restored meanwhile) or not ours."""

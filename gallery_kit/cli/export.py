@@ -44,18 +44,8 @@ def chosen_ids(gallery: Gallery, args: argparse.Namespace) -> list[str]:
         " ".join(args.words), args.model, args.operation, args.since, args.until, args.seed
     )
     if not filters.parsed().empty or not sets:
-        sets.append(_all_matches(gallery, filters))
+        sets.append(set(gallery.all_matches(filters)))
     return sorted(set.intersection(*sets))
-
-
-def _all_matches(gallery: Gallery, filters: Filters) -> set[str]:
-    found: set[str] = set()
-    cursor = None
-    while True:
-        summaries, cursor, _total = gallery.search_summaries(filters, cursor=cursor, limit=1000)
-        found.update(s.id for s in summaries)
-        if cursor is None:
-            return found | {r.id for r in gallery.pending()} if filters.parsed().empty else found
 
 
 def run_export(gallery: Gallery, args: argparse.Namespace) -> int:

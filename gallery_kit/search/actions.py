@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gallery_kit.progress import Progress, quiet
-from gallery_kit.records import ImageSummary
+from gallery_kit.records import ImageRecord, ImageSummary
 from gallery_kit.search.searcher import Filters, Searcher
 from gallery_kit.stores.base import ImageStore, Page, ReindexReport
 
@@ -55,6 +55,23 @@ class SearchActions:
     ) -> tuple[list[ImageSummary], str | None, int]:
         """:meth:`search` as grid tiles (no metadata read): summaries, next cursor, total."""
         return self._searcher.summaries(filters, cursor=cursor, limit=limit)
+
+    def all_matches(self, filters: Filters) -> list[str]:
+        """Every id ``filters`` match in the whole gallery (not a page), newest first: one
+        index read per 1,000. With nothing to match, images still waiting to upload too."""
+        found: set[str] = set()
+        cursor = None
+        while True:
+            summaries, cursor, _total = self.search_summaries(filters, cursor=cursor, limit=1000)
+            found.update(s.id for s in summaries)
+            if cursor is None:
+                break
+        if filters.parsed().empty and filters.only is None:
+            found.update(r.id for r in self.pending())
+        return sorted(found)
+
+    def pending(self) -> list[ImageRecord]:
+        raise NotImplementedError
 
     @property
     def search_index(self) -> LocalIndex:

@@ -23,9 +23,6 @@ class ExportFileHandler(web.StaticFileHandler):
     """A finished export, streamed in chunks (ranges too), saved by the browser as the name
     the page asked for."""
 
-    def initialize(self, path: str, default_filename: str | None = None) -> None:  # type: ignore[override]
-        super().initialize(path=path, default_filename=default_filename)
-
     def set_extra_headers(self, path: str) -> None:
         wanted = self.get_argument("filename", "")
         filename = wanted if _SAFE_FILENAME.fullmatch(wanted) else "gallery-export.zip"

@@ -300,15 +300,10 @@ class GalleryApp(w.VBox):  # type: ignore[misc]  # ipywidgets ships no stubs
     def matching_ids(self) -> list[str]:
         """Every id the view and search match (not only the pages loaded), newest first."""
         if self.feed.trash is not None:
-            return [t.record.id for t in self.feed.trash.items()]
-        filters = replace(self.search.filters(), only=self.curate.curation.only())
-        found: list[str] = [r.id for r in self.gallery.pending()] if not self.feed.limited else []
-        cursor = None
-        while True:
-            summaries, cursor, _ = self.gallery.search_summaries(filters, cursor=cursor, limit=1000)
-            found += [s.id for s in summaries]
-            if cursor is None:
-                return sorted(set(found))
+            return self.feed.trash.ids()
+        return self.gallery.all_matches(
+            replace(self.search.filters(), only=self.curate.curation.only())
+        )
 
     def apply_filter(self, text: str) -> None:
         """The search box's words with the bar's other filters."""

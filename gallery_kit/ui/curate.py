@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from gallery_kit.curation import Board, BoardNotFound, Curator
 from gallery_kit.gallery import Gallery
-from gallery_kit.records import TRASH_DIR, is_image_id
+from gallery_kit.records import is_image_id
 
 ALL, FAVORITES, TRASH = "all", "favorites", "trash"
 BOARD = "board:"
+BOARD_GONE = "That board was deleted meanwhile; pick another."
 #: Ids one message may name (a selection of everything shown is a few thousand at most).
 MAX_IDS = 10_000
 
@@ -52,7 +53,7 @@ class Curation:
             set(self.curator.favorites()),
             self.curator.boards(),
             self.curator.items_by_board(),
-            len(self.gallery.store.list_shared(TRASH_DIR)),
+            len(self.gallery.trash_bin.ids()),
         )
         with self._lock:
             changed = seen != self.seen
@@ -121,7 +122,7 @@ class Curation:
     def board(self, key: str) -> Board:
         board = self.board_of(key)
         if board is None:
-            raise BoardNotFound("That board was deleted meanwhile; pick another.")
+            raise BoardNotFound(BOARD_GONE)
         return board
 
     def add(self, key: str, ids: list[str]) -> Board:

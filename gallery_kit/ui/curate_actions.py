@@ -13,7 +13,7 @@ from gallery_kit.downloads import Planned, make_download, plan_download
 from gallery_kit.errors import InvalidRequest
 from gallery_kit.records import ImageRecord
 from gallery_kit.ui.compare import MAX_COMPARE, MIN_COMPARE, compare_detail
-from gallery_kit.ui.curate import ALL, BOARD, FAVORITES, TRASH, Curation
+from gallery_kit.ui.curate import ALL, BOARD, BOARD_GONE, FAVORITES, TRASH, Curation
 
 if TYPE_CHECKING:
     from gallery_kit.ui.app import GalleryApp
@@ -53,15 +53,13 @@ class CurationActions:
             return
         self.push()
         after = (self.curation.view, self.curation.only(), self.curation.seen.trashed)
-        limited = self.curation.view != ALL
-        if limited and before != after:
+        if self.curation.view != ALL and before != after:
             self.app.apply_search(self.app.search.filters())  # the set shown changed
-        else:
-            self.app.publish()
+        # (Otherwise the stars changed: the app's poll publishes the tiles next.)
 
     def set_view(self, key: str) -> None:
         if not self.curation.set_view(key):
-            self.app.show_error("That board was deleted meanwhile; pick another.")
+            self.app.show_error(BOARD_GONE)
         self.app.grid.view = self.curation.view
         self.app.apply_search(self.app.search.filters())
 
@@ -129,12 +127,7 @@ class CurationActions:
         self.app.publish()
         detail = self.app.grid.detail
         if detail.get("id") in ids:
-            image_id = detail["id"]
-            self.app.grid.detail = {
-                **detail,
-                "favorite": self.curation.is_favorite(image_id),
-                "boards": self.curation.boards_of(image_id),
-            }
+            self.app.grid.detail = {**detail, **self.lightbox_extras(detail["id"])}
 
     # --- the trash ---------------------------------------------------------------------------
 
